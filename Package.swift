@@ -1,0 +1,103 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+// Layers, in the direction data flows:
+// kernel → FUSE (binding) → MaviFS (views) → MaviLibrary (metadata + block cache) → MaviClient (HTTP).
+// MaviServer is separate and shares only MaviAPI (the wire model) with the client.
+let package = Package(
+    name: "mavifs",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "mavifs", targets: ["mavifs"]),
+        .library(name: "FUSE", targets: ["FUSE"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.80.0"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.25.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.10.0"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CFuse3",
+            pkgConfig: "fuse3",
+            providers: [.apt(["libfuse3-dev"])]
+        ),
+        .target(
+            name: "FUSE",
+            dependencies: [
+                "CFuse3",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .target(name: "MaviAPI"),
+        .target(
+            name: "MaviClient",
+            dependencies: [
+                "MaviAPI",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOFoundationCompat", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .target(
+            name: "MaviLibrary",
+            dependencies: [
+                "MaviAPI",
+                "MaviClient",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .target(
+            name: "MaviFS",
+            dependencies: [
+                "FUSE",
+                "MaviAPI",
+                "MaviLibrary",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .target(
+            name: "MaviServer",
+            dependencies: [
+                "MaviAPI",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .executableTarget(
+            name: "mavifs",
+            dependencies: [
+                "FUSE",
+                "MaviAPI",
+                "MaviClient",
+                "MaviLibrary",
+                "MaviFS",
+                "MaviServer",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+
+        // Shared helpers for tests: bounded waits, temporary directories, mounts that always unmount,
+        // running the built `mavifs` binary, starting a local server.
+        .target(
+            name: "TestSupport",
+            dependencies: ["FUSE"],
+            path: "Tests/TestSupport"
+        ),
+        .testTarget(name: "FUSETests", dependencies: ["FUSE", "TestSupport"]),
+        .testTarget(name: "MaviAPITests", dependencies: ["MaviAPI"]),
+        .testTarget(name: "MaviClientTests", dependencies: ["MaviClient", "MaviAPI", "MaviServer", "TestSupport"]),
+        .testTarget(name: "MaviServerTests", dependencies: ["MaviServer", "MaviAPI", "TestSupport"]),
+        .testTarget(name: "MaviLibraryTests", dependencies: ["MaviLibrary", "MaviClient", "MaviAPI", "TestSupport"]),
+        .testTarget(name: "MaviFSTests", dependencies: ["MaviFS", "MaviLibrary", "MaviClient", "MaviServer", "TestSupport"]),
+    ],
+    swiftLanguageModes: [.v6]
+)
