@@ -113,6 +113,8 @@ let package = Package(
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOFoundationCompat", package: "swift-nio"),
+                // A tiny receiver for processing callbacks.
+                .product(name: "Hummingbird", package: "hummingbird"),
             ]
         ),
         .testTarget(name: "MaviLibraryTests", dependencies: ["MaviLibrary", "MaviClient", "MaviAPI", "TestSupport"]),

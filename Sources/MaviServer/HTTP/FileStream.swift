@@ -42,6 +42,9 @@ struct FileStream: Sendable {
                         if case .stall(let duration) = fault.kind {
                             await stall(for: duration)
                         }
+                        // Half-close first: NIO sends what is queued before shutting the write side,
+                        // so the client gets exactly the bytes promised; a plain close drops them.
+                        try? await channel.close(mode: .output)
                         throw StreamInterrupted()
                     }
                     sent += Int64(chunk.readableBytes)
