@@ -66,10 +66,13 @@ public final class LibraryServer: Sendable {
             onServerRunning: { [self] channel in self.didStartListening(channel) },
             logger: logger)
         // Shut down in reverse order: release stalled streams, then drain HTTP, then stop processing.
-        let group = ServiceGroup(configuration: .init(
+        var configuration = ServiceGroupConfiguration(
             services: [library.processor, app, ShutdownWatcher(flag: library.shutdown)],
             gracefulShutdownSignals: options.handleSignals ? [.sigterm, .sigint] : [],
-            logger: logger))
+            logger: logger)
+        // A long download in flight must not keep the server from stopping for good.
+        configuration.maximumGracefulShutdownDuration = options.gracefulShutdownLimit
+        let group = ServiceGroup(configuration: configuration)
         state.withLock { $0.group = group }
         do {
             try await group.run()

@@ -41,7 +41,16 @@ struct ServeCommand: AsyncParsableCommand {
         discussion: #"e.g. '{"latency_ms":200}' or '{"cut_after_bytes":1048576,"cut_count":3}'"#))
     var faults: String?
 
+    @Option(help: ArgumentHelp(
+        "Before serving, add this many synthetic parsed videos to the default namespace (benchmarks).",
+        discussion: "Each run adds more. With --seed-source their originals are hard links to that file."))
+    var seed: Int = 0
+
+    @Option(help: "File every seeded video's original links to (default: metadata only, no files).")
+    var seedSource: String?
+
     func validate() throws {
+        guard seed >= 0 else { throw ValidationError("--seed cannot be negative") }
         guard (0...65535).contains(port) else { throw ValidationError("--port must be between 0 and 65535") }
         guard processingDelayMs >= 0 else { throw ValidationError("--processing-delay-ms cannot be negative") }
     }
@@ -64,6 +73,9 @@ struct ServeCommand: AsyncParsableCommand {
             server = try LibraryServer(options: options)
         } catch let error as ServerStartError {
             throw ValidationError(error.description)
+        }
+        if seed > 0 {
+            try await server.seedVideos(count: seed, sourceFile: seedSource)
         }
         let endpointAnnouncement = Task {
             guard let base = try? await server.baseURL() else { return }

@@ -28,6 +28,8 @@ public struct ServerOptions: Sendable {
     public var ffmpegPath: String
     /// Let SIGINT/SIGTERM shut the server down gracefully (the `serve` command sets it).
     public var handleSignals: Bool
+    /// How long a graceful shutdown may wait for requests in flight before they are cancelled.
+    public var gracefulShutdownLimit: Duration
 
     public init(
         libraryDirectory: String,
@@ -41,7 +43,8 @@ public struct ServerOptions: Sendable {
         processingConcurrency: Int = 2,
         ffprobePath: String = "ffprobe",
         ffmpegPath: String = "ffmpeg",
-        handleSignals: Bool = false
+        handleSignals: Bool = false,
+        gracefulShutdownLimit: Duration = .seconds(10)
     ) {
         self.libraryDirectory = libraryDirectory
         self.host = host
@@ -55,6 +58,7 @@ public struct ServerOptions: Sendable {
         self.ffprobePath = ffprobePath
         self.ffmpegPath = ffmpegPath
         self.handleSignals = handleSignals
+        self.gracefulShutdownLimit = gracefulShutdownLimit
     }
 }
 
