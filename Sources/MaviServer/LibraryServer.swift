@@ -42,6 +42,10 @@ public final class LibraryServer: Sendable {
     public init(options: ServerOptions, logger: Logger = Logger(label: "mavifs.serve")) throws {
         self.options = options
         self.logger = logger
+        // Checked before anything is created on disk.
+        if options.apiKeys == nil, !isLoopbackHost(options.host) {
+            throw ServerStartError.nonLoopbackNeedsExplicitKey(host: options.host)
+        }
         let layout = LibraryLayout(root: options.libraryDirectory)
         try layout.prepare()
         let keys = try APIKeyStore.load(options, layout: layout)
