@@ -14,9 +14,16 @@ final class LibraryDatabase: Sendable {
         config.foreignKeysEnabled = true
         config.prepareDatabase { db in
             db.add(function: GeoDistance.sqlFunction)
+            // A library's metadata is a few MB per 10,000 videos: keep all of it in each
+            // connection's cache, and map the file, so listing never re-reads pages.
+            try db.execute(sql: "PRAGMA cache_size = -65536; PRAGMA mmap_size = 268435456")
         }
         pool = try DatabasePool(path: path, configuration: config)
         try LibraryMigrations.migrator.migrate(pool)
+        let known = try pool.read { db in try NamespaceRecord.fetchAll(db) }
+        namespaces.withLock { cache in
+            for namespace in known { cache[namespace.name] = namespace }
+        }
     }
 
     // MARK: Namespaces
@@ -50,30 +57,29 @@ final class LibraryDatabase: Sendable {
 
     // MARK: Videos
 
-    func insert(_ video: VideoRecord, tags: [String]) async throws {
-        try await pool.write { db in
-            try video.insert(db)
-            try Self.insertTags(tags, of: video.videoNo, db: db)
-        }
+    func insert(_ video: VideoRecord) async throws {
+        try await insert(batch: [video])
     }
 
-    /// Inserts many videos in one transaction (seeding).
-    func insert(batch: [StoredVideo]) async throws {
+    /// Inserts videos in one transaction (seeding inserts thousands at a time).
+    func insert(batch: [VideoRecord]) async throws {
         try await pool.write { db in
-            for video in batch {
-                try video.record.insert(db)
-                try Self.insertTags(video.tags, of: video.record.videoNo, db: db)
+            for var video in batch {
+                video.tags = Self.distinct(video.tags)
+                try video.insert(db)
+                for (position, tag) in video.tags.enumerated() {
+                    try VideoTagRecord(videoNo: video.videoNo, position: position, tag: tag).insert(db)
+                }
             }
         }
     }
 
     /// A video by number; `namespace: nil` searches all namespaces (bucket/blob, legacy delete).
-    func video(_ videoNo: String, namespace: String?) async throws -> StoredVideo? {
+    func video(_ videoNo: String, namespace: String?) async throws -> VideoRecord? {
         try await pool.read { db in
             var request = VideoRecord.filter(key: videoNo)
             if let namespace { request = request.filter(VideoRecord.Columns.namespace == namespace) }
-            guard let record = try request.fetchOne(db) else { return nil }
-            return StoredVideo(record: record, tags: try Self.tags(of: [videoNo], db: db)[videoNo] ?? [])
+            return try request.fetchOne(db)
         }
     }
 
@@ -84,14 +90,16 @@ final class LibraryDatabase: Sendable {
             guard let offset = query.offset, offset < total else {
                 return VideoListResult(totalCount: total, videos: [])
             }
-            let records = try filtered
-                .order(VideoRecord.Columns.createTime.desc, VideoRecord.Columns.videoNo.desc)
-                .limit(query.size, offset: offset)
+            // Page through row ids first (an index-only walk when only the namespace filters),
+            // then read the full rows of that page alone: skipping to a deep page must not read
+            // every skipped row.
+            let newestFirst = [VideoRecord.Columns.createTime.desc, VideoRecord.Columns.videoNo.desc]
+            let pageIDs = filtered.select(Column.rowID).order(newestFirst).limit(query.size, offset: offset)
+            let records = try VideoRecord
+                .filter(pageIDs.contains(Column.rowID))
+                .order(newestFirst)
                 .fetchAll(db)
-            let tags = try Self.tags(of: records.map(\.videoNo), db: db)
-            return VideoListResult(
-                totalCount: total,
-                videos: records.map { StoredVideo(record: $0, tags: tags[$0.videoNo] ?? []) })
+            return VideoListResult(totalCount: total, videos: records)
         }
     }
 
@@ -114,14 +122,11 @@ final class LibraryDatabase: Sendable {
         try await pool.write { db in
             guard var record = try VideoRecord.fetchOne(db, key: videoNo) else { return nil }
             change(&record)
-            try record.update(db)
-            if !tagsToAppend.isEmpty {
-                let existing = try Self.tags(of: [videoNo], db: db)[videoNo] ?? []
-                let fresh = tagsToAppend.filter { !existing.contains($0) }
-                for (offset, tag) in fresh.enumerated() {
-                    try VideoTagRecord(videoNo: videoNo, position: existing.count + offset, tag: tag).insert(db)
-                }
+            for tag in tagsToAppend where !record.tags.contains(tag) {
+                try VideoTagRecord(videoNo: videoNo, position: record.tags.count, tag: tag).insert(db)
+                record.tags.append(tag)
             }
+            try record.update(db)
             return record
         }
     }
@@ -166,7 +171,8 @@ final class LibraryDatabase: Sendable {
         if let v = q.cameraModel { r = r.filter(C.cameraModel == v) }
         if let v = q.datetimeTakenMin { r = r.filter(C.datetimeTaken >= v) }
         if let tag = q.tag {
-            r = r.filter(sql: "EXISTS (SELECT 1 FROM video_tag t WHERE t.video_no = video.video_no AND t.tag = ?)", arguments: [tag])
+            // An IN over the tag index lets SQLite build the matching set once instead of probing per row.
+            r = r.filter(sql: "video_no IN (SELECT video_no FROM video_tag WHERE tag = ?)", arguments: [tag])
         }
         if let lat = q.latitude, let lon = q.longitude {
             let radius = APILimits.geoRadiusMeters
@@ -180,20 +186,9 @@ final class LibraryDatabase: Sendable {
         return r
     }
 
-    private static func tags(of videoNos: [String], db: Database) throws -> [String: [String]] {
-        guard !videoNos.isEmpty else { return [:] }
-        let rows = try VideoTagRecord
-            .filter(videoNos.contains(Column("video_no")))
-            .order(Column("video_no"), Column("position"))
-            .fetchAll(db)
-        return Dictionary(grouping: rows, by: \.videoNo).mapValues { $0.map(\.tag) }
-    }
-
-    private static func insertTags(_ tags: [String], of videoNo: String, db: Database) throws {
+    private static func distinct(_ tags: [String]) -> [String] {
         var seen = Set<String>()
-        for tag in tags where seen.insert(tag).inserted {
-            try VideoTagRecord(videoNo: videoNo, position: seen.count - 1, tag: tag).insert(db)
-        }
+        return tags.filter { seen.insert($0).inserted }
     }
 
     static func randomToken() -> String {

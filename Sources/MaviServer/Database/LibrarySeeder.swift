@@ -21,7 +21,7 @@ struct LibrarySeeder {
             if !sourceExt.isEmpty { ext = sourceExt }
         }
         let now = LibraryDatabase.nowMilliseconds()
-        var batch: [StoredVideo] = []
+        var batch: [VideoRecord] = []
         var numbers: [String] = []
         batch.reserveCapacity(min(count, 1000))
         for i in 0..<count {
@@ -33,7 +33,8 @@ struct LibrarySeeder {
                 createTime: now - Int64(count - i) * 1000, duration: Int64(10 + i % 120), fps: 30, width: 1280, height: 720,
                 datetimeTaken: 1_700_000_000_000 + Int64(i) * 3_600_000, cameraModel: Self.cameras[i % Self.cameras.count],
                 latitude: place.0 + Double(i % 7) * 0.01, longitude: place.1 + Double(i % 5) * 0.01,
-                callbackURL: nil, retainOriginal: true, hasOriginal: sourceFile != nil, hasCover: false, sourceURL: nil)
+                callbackURL: nil, retainOriginal: true, hasOriginal: sourceFile != nil, hasCover: false, sourceURL: nil,
+                tags: [Self.scenes[i % Self.scenes.count], "seeded", "api"])
             if let sourceFile {
                 let path = library.originalPath(record, in: namespace)
                 try library.layout.ensureDirectory(forFile: path)
@@ -41,7 +42,7 @@ struct LibrarySeeder {
                     try FileManager.default.copyItem(atPath: sourceFile, toPath: path)
                 }
             }
-            batch.append(StoredVideo(record: record, tags: [Self.scenes[i % Self.scenes.count], "seeded", "api"]))
+            batch.append(record)
             numbers.append(videoNo)
             if batch.count == 1000 {
                 try await library.database.insert(batch: batch)

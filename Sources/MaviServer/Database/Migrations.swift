@@ -33,6 +33,7 @@ enum LibraryMigrations {
                 t.column("has_original", .boolean).notNull().defaults(to: true)
                 t.column("has_cover", .boolean).notNull().defaults(to: false)
                 t.column("source_url", .text)
+                t.column("tags", .text).notNull().defaults(to: "")
             }
             // Listing order is newest first within a namespace; every filter starts from the namespace.
             try db.create(index: "video_by_namespace_time", on: "video", columns: ["namespace", "create_time", "video_no"])

@@ -30,7 +30,7 @@ struct NamespaceRecord: Codable, FetchableRecord, PersistableRecord, Sendable, E
 
 /// One stored video. Capture metadata is kept as uploaded; the API shows it (and the tags) only
 /// once the video is parsed, as the live service does.
-struct VideoRecord: Codable, FetchableRecord, PersistableRecord, Sendable, Equatable {
+struct VideoRecord: FetchableRecord, PersistableRecord, Sendable, Equatable {
     static let databaseTableName = "video"
 
     var videoNo: String
@@ -62,13 +62,16 @@ struct VideoRecord: Codable, FetchableRecord, PersistableRecord, Sendable, Equat
     var hasCover: Bool
     /// For `upload_url`: where the original is fetched from.
     var sourceURL: String?
+    /// User tags in upload order, then `api` once parsed. Kept here so a page of videos is read in
+    /// one query; `video_tag` holds the same tags indexed, for the `tag` filter.
+    var tags: [String]
 
-    enum CodingKeys: String, CodingKey {
+    enum CodingKeys: String, CodingKey, CaseIterable {
         case videoNo = "video_no", namespace, videoName = "video_name", fileExtension = "file_extension"
         case size, status, cause, createTime = "create_time", duration, fps, width, height
         case datetimeTaken = "datetime_taken", cameraModel = "camera_model", latitude, longitude
         case callbackURL = "callback_url", retainOriginal = "retain_original", hasOriginal = "has_original"
-        case hasCover = "has_cover", sourceURL = "source_url"
+        case hasCover = "has_cover", sourceURL = "source_url", tags
     }
 
     enum Columns {
@@ -88,6 +91,70 @@ struct VideoRecord: Codable, FetchableRecord, PersistableRecord, Sendable, Equat
     var fileName: String { "\(videoNo).\(fileExtension)" }
 }
 
+extension VideoRecord {
+    /// Selected explicitly, in `CodingKeys` order, so `init(row:)` can read by position.
+    static var databaseSelection: [any SQLSelectable] { CodingKeys.allCases.map { Column($0) } }
+
+    /// Reads columns by position (see `databaseSelection`): listing decodes 200 rows a page, and
+    /// looking each column up by name, as the Decodable path does, is much of that cost.
+    init(row: Row) throws {
+        videoNo = row[0]
+        namespace = row[1]
+        videoName = row[2]
+        fileExtension = row[3]
+        size = row[4]
+        status = row[5]
+        cause = row[6]
+        createTime = row[7]
+        duration = row[8]
+        fps = row[9]
+        width = row[10]
+        height = row[11]
+        datetimeTaken = row[12]
+        cameraModel = row[13]
+        latitude = row[14]
+        longitude = row[15]
+        callbackURL = row[16]
+        retainOriginal = row[17]
+        hasOriginal = row[18]
+        hasCover = row[19]
+        sourceURL = row[20]
+        tags = Self.tags(fromColumn: row[21])
+    }
+
+    func encode(to container: inout PersistenceContainer) {
+        container[CodingKeys.videoNo.rawValue] = videoNo
+        container[CodingKeys.namespace.rawValue] = namespace
+        container[CodingKeys.videoName.rawValue] = videoName
+        container[CodingKeys.fileExtension.rawValue] = fileExtension
+        container[CodingKeys.size.rawValue] = size
+        container[CodingKeys.status.rawValue] = status
+        container[CodingKeys.cause.rawValue] = cause
+        container[CodingKeys.createTime.rawValue] = createTime
+        container[CodingKeys.duration.rawValue] = duration
+        container[CodingKeys.fps.rawValue] = fps
+        container[CodingKeys.width.rawValue] = width
+        container[CodingKeys.height.rawValue] = height
+        container[CodingKeys.datetimeTaken.rawValue] = datetimeTaken
+        container[CodingKeys.cameraModel.rawValue] = cameraModel
+        container[CodingKeys.latitude.rawValue] = latitude
+        container[CodingKeys.longitude.rawValue] = longitude
+        container[CodingKeys.callbackURL.rawValue] = callbackURL
+        container[CodingKeys.retainOriginal.rawValue] = retainOriginal
+        container[CodingKeys.hasOriginal.rawValue] = hasOriginal
+        container[CodingKeys.hasCover.rawValue] = hasCover
+        container[CodingKeys.sourceURL.rawValue] = sourceURL
+        container[CodingKeys.tags.rawValue] = tags.joined(separator: Self.tagSeparator)
+    }
+
+    /// Tags never contain control characters (uploads drop them), so one can separate them.
+    static let tagSeparator = "\u{1F}"
+
+    static func tags(fromColumn text: String) -> [String] {
+        text.isEmpty ? [] : text.components(separatedBy: tagSeparator)
+    }
+}
+
 /// One tag of a video, in upload order (`position`).
 struct VideoTagRecord: Codable, FetchableRecord, PersistableRecord, Sendable {
     static let databaseTableName = "video_tag"
@@ -97,10 +164,4 @@ struct VideoTagRecord: Codable, FetchableRecord, PersistableRecord, Sendable {
     var tag: String
 
     enum CodingKeys: String, CodingKey { case videoNo = "video_no", position, tag }
-}
-
-/// A video with its tags.
-struct StoredVideo: Sendable, Equatable {
-    var record: VideoRecord
-    var tags: [String]
 }

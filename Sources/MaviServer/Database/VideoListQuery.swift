@@ -29,5 +29,5 @@ struct VideoListQuery: Sendable, Equatable {
 /// One page of results with the total across all pages.
 struct VideoListResult: Sendable {
     var totalCount: Int
-    var videos: [StoredVideo]
+    var videos: [VideoRecord]
 }

@@ -65,8 +65,8 @@ final class VideoProcessor: Service, Sendable {
 
     private func process(_ videoNo: String) async throws {
         guard let stored = try await database.video(videoNo, namespace: nil),
-              stored.record.status == VideoStatus.unparsed.wireValue else { return }
-        var record = stored.record
+              stored.status == VideoStatus.unparsed.wireValue else { return }
+        var record = stored
         let namespace = try await database.namespace(named: record.namespace)
         let original = layout.videoFile(directory: namespace.directory, videoNo: videoNo, fileExtension: record.fileExtension)
         let cover = layout.coverFile(directory: namespace.directory, videoNo: videoNo)

@@ -21,10 +21,10 @@ extension Library {
         let body = try await JSONBody.decode(DownloadBody.self, from: request, context: context)
         guard let videoNo = body.videoNo, !videoNo.isEmpty else { throw APIFailure.invalid(APIMessage.videoNoEmpty) }
         let namespace = try await database.namespace(named: Self.namespaceName(body.uniqueID))
-        guard let stored = try await database.video(videoNo, namespace: namespace.name), stored.record.hasOriginal else {
+        guard let stored = try await database.video(videoNo, namespace: namespace.name), stored.hasOriginal else {
             throw APIFailure.invalid(APIMessage.downloadFailed)
         }
-        let path = originalPath(stored.record, in: namespace)
+        let path = originalPath(stored, in: namespace)
         guard let info = try? await FileSystem.shared.info(forFileAt: FilePath(path)) else {
             throw APIFailure.invalid(APIMessage.downloadFailed)
         }
@@ -44,27 +44,27 @@ extension Library {
             throw APIFailure.invalid(APIMessage.bucketEmpty)
         }
         guard bucket == PublicURLs.bucket, let blob = query.get("blob"), !blob.isEmpty,
-              let stored = try await storedVideo(forFileName: blob, namespace: nil), stored.record.hasOriginal
+              let stored = try await storedVideo(forFileName: blob, namespace: nil), stored.hasOriginal
         else { throw APIFailure.invalid(APIMessage.resourceMissing) }
-        let namespace = try await database.namespace(named: stored.record.namespace)
+        let namespace = try await database.namespace(named: stored.namespace)
         let file = FileResponse(
-            path: originalPath(stored.record, in: namespace),
-            contentType: FileResponse.contentType(forExtension: stored.record.fileExtension),
+            path: originalPath(stored, in: namespace),
+            contentType: FileResponse.contentType(forExtension: stored.fileExtension),
             endpoint: .downloadBlob, honourRange: options.rangeRequests,
-            extraHeaders: [.contentDisposition: "attachment; filename=\"\(stored.record.fileName)\""])
+            extraHeaders: [.contentDisposition: "attachment; filename=\"\(stored.fileName)\""])
         guard let response = try await file.respond(to: request, context: context, library: self) else {
             throw APIFailure.invalid(APIMessage.resourceMissing)
         }
-        if request.method == .get { stats.countBlobDownload(stored.record.videoNo) }
+        if request.method == .get { stats.countBlobDownload(stored.videoNo) }
         return response
     }
 
     /// The video whose stored file is called `fileName` (`<video_no>.<ext>`).
-    func storedVideo(forFileName fileName: String, namespace: String?) async throws -> StoredVideo? {
+    func storedVideo(forFileName fileName: String, namespace: String?) async throws -> VideoRecord? {
         guard let dot = fileName.lastIndex(of: "."), dot != fileName.startIndex else { return nil }
         let videoNo = String(fileName[..<dot])
         guard let stored = try await database.video(videoNo, namespace: namespace),
-              stored.record.fileName == fileName else { return nil }
+              stored.fileName == fileName else { return nil }
         return stored
     }
 

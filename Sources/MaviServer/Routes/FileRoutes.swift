@@ -8,14 +8,14 @@ extension Library {
         guard let namespace = try await namespace(fromTokenIn: context),
               let fileName = context.parameters.get("file"),
               let stored = try await storedVideo(forFileName: fileName, namespace: namespace.name),
-              stored.record.hasOriginal
+              stored.hasOriginal
         else { return Self.notFound }
         let file = FileResponse(
-            path: originalPath(stored.record, in: namespace),
-            contentType: FileResponse.contentType(forExtension: stored.record.fileExtension),
+            path: originalPath(stored, in: namespace),
+            contentType: FileResponse.contentType(forExtension: stored.fileExtension),
             endpoint: .file, honourRange: options.rangeRequests)
         guard let response = try await file.respond(to: request, context: context, library: self) else { return Self.notFound }
-        if request.method == .get { stats.countFileRequest(stored.record.videoNo) }
+        if request.method == .get { stats.countFileRequest(stored.videoNo) }
         return response
     }
 
@@ -24,10 +24,10 @@ extension Library {
         guard let namespace = try await namespace(fromTokenIn: context),
               let fileName = context.parameters.get("file"), fileName.hasSuffix(".jpg"),
               let stored = try await database.video(String(fileName.dropLast(4)), namespace: namespace.name),
-              stored.record.hasCover
+              stored.hasCover
         else { return Self.notFound }
         let file = FileResponse(
-            path: coverPath(stored.record, in: namespace), contentType: "image/jpeg",
+            path: coverPath(stored, in: namespace), contentType: "image/jpeg",
             endpoint: .cover, honourRange: options.rangeRequests)
         return try await file.respond(to: request, context: context, library: self) ?? Self.notFound
     }

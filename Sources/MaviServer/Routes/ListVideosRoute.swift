@@ -65,7 +65,9 @@ extension Library {
         let page = VideoPage(
             currentPage: query.page, pageSize: query.size, totalCount: Int64(result.totalCount),
             videos: result.videos.map { VideoPresenter.video($0, namespace: namespace, urls: urls) })
-        return JSONReply.success(page)
+        return Response(
+            status: .ok, headers: [.contentType: "application/json"],
+            body: ResponseBody(byteBuffer: VideoPageJSON.envelope(page)))
     }
 
     /// `GET /serve/api/v1/get_metadata?video_no=&unique_id=`: one video, or `data: null`.

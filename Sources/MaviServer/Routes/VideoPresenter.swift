@@ -42,8 +42,7 @@ struct PublicURLs: Sendable {
 
 /// Turns stored videos into the wire model, with the live service's presentation rules.
 enum VideoPresenter {
-    static func video(_ stored: StoredVideo, namespace: NamespaceRecord, urls: PublicURLs) -> Video {
-        let r = stored.record
+    static func video(_ r: VideoRecord, namespace: NamespaceRecord, urls: PublicURLs) -> Video {
         let status = VideoStatus(wireValue: r.status)
         // Capture metadata and tags come from the summary written when parsing ends.
         let summary = status == .parsed
@@ -59,7 +58,7 @@ enum VideoPresenter {
             cameraModel: summary ? r.cameraModel : nil,
             latitude: summary ? r.latitude : nil,
             longitude: summary ? r.longitude : nil,
-            tags: summary ? stored.tags : [],
+            tags: summary ? r.tags : [],
             videoURL: r.hasOriginal ? urls.video(r, in: namespace) : nil,
             coverURL: r.hasCover ? urls.cover(r, in: namespace) : nil,
             bucket: r.hasOriginal ? PublicURLs.bucket : nil,

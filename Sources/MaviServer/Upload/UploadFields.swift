@@ -49,7 +49,9 @@ struct UploadFields: Equatable {
         var tags: [String] = []
         for field in fields where Self.isTagField(field.name) {
             for tag in field.value.split(separator: ",") {
-                let t = tag.trimmingCharacters(in: .whitespacesAndNewlines)
+                // Control characters have no place in a label (and separate tags in storage).
+                let t = String(tag.unicodeScalars.filter { !CharacterSet.controlCharacters.contains($0) })
+                    .trimmingCharacters(in: .whitespaces)
                 if !t.isEmpty, !tags.contains(t) { tags.append(t) }
             }
         }

@@ -37,7 +37,7 @@ extension Library {
         try FileManager.default.moveItem(atPath: temporary, toPath: destination)
         keepTemporary = true
         do {
-            try await database.insert(record, tags: fields.tags)
+            try await database.insert(record)
         } catch {
             try? FileManager.default.removeItem(atPath: destination)
             throw error
@@ -77,7 +77,7 @@ extension Library {
         record.size = 0
         record.hasOriginal = false
         record.sourceURL = url.absoluteString
-        try await database.insert(record, tags: uploadFields.tags)
+        try await database.insert(record)
         processor.enqueue(record.videoNo)
         return JSONReply.success(UploadReply(
             videoNo: record.videoNo, videoName: record.videoName, videoStatus: .unparsed, uploadTime: record.createTime))
@@ -90,7 +90,8 @@ extension Library {
             duration: nil, fps: nil, width: nil, height: nil,
             datetimeTaken: fields.datetimeTaken, cameraModel: fields.cameraModel,
             latitude: fields.latitude, longitude: fields.longitude, callbackURL: fields.callback,
-            retainOriginal: fields.retainOriginal, hasOriginal: true, hasCover: false, sourceURL: nil)
+            retainOriginal: fields.retainOriginal, hasOriginal: true, hasCover: false, sourceURL: nil,
+            tags: fields.tags)
     }
 
     /// The documented part type is `video/*`. Many clients label files `application/octet-stream`
