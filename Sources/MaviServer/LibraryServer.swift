@@ -66,6 +66,7 @@ public final class LibraryServer: Sendable {
         }
         let app = Application(
             router: LibraryRouter.build(library),
+            server: .http1(configuration: .init(additionalChannelHandlers: [ExpectContinueHandler()])),
             configuration: .init(address: .hostname(options.host, port: options.port), serverName: nil),
             onServerRunning: { [self] channel in self.didStartListening(channel) },
             logger: logger)
