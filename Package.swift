@@ -18,6 +18,9 @@ let package = Package(
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.25.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.10.0"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.6.0"),
+        .package(url: "https://github.com/vapor/multipart-kit", from: "4.7.0"),
+        .package(url: "https://github.com/apple/swift-nio-extras", from: "1.20.0"),
     ],
     targets: [
         .systemLibrary(
@@ -68,7 +71,13 @@ let package = Package(
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "_NIOFileSystem", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "MultipartKit", package: "multipart-kit"),
+                .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
+                // Outbound HTTP: processing callbacks and `upload_url` fetches.
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ]
         ),
         .executableTarget(
@@ -89,13 +98,27 @@ let package = Package(
         // running the built `mavifs` binary, starting a local server.
         .target(
             name: "TestSupport",
-            dependencies: ["FUSE"],
+            dependencies: [
+                "FUSE",
+                "MaviServer",
+                .product(name: "Logging", package: "swift-log"),
+            ],
             path: "Tests/TestSupport"
         ),
         .testTarget(name: "FUSETests", dependencies: ["FUSE", "TestSupport"]),
         .testTarget(name: "MaviAPITests", dependencies: ["MaviAPI"]),
         .testTarget(name: "MaviClientTests", dependencies: ["MaviClient", "MaviAPI", "MaviServer", "TestSupport"]),
-        .testTarget(name: "MaviServerTests", dependencies: ["MaviServer", "MaviAPI", "TestSupport"]),
+        .testTarget(
+            name: "MaviServerTests",
+            dependencies: [
+                "MaviServer", "MaviAPI", "TestSupport",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOFoundationCompat", package: "swift-nio"),
+                // A tiny receiver for processing callbacks.
+                .product(name: "Hummingbird", package: "hummingbird"),
+            ]
+        ),
         .testTarget(name: "MaviLibraryTests", dependencies: ["MaviLibrary", "MaviClient", "MaviAPI", "TestSupport"]),
         .testTarget(name: "MaviFSTests", dependencies: ["MaviFS", "MaviLibrary", "MaviClient", "MaviServer", "TestSupport"]),
     ],

@@ -1,0 +1,60 @@
+import Foundation
+import Synchronization
+
+/// Real video files made with ffmpeg's `testsrc`, for tests that upload, probe and download.
+public enum VideoFixtures {
+    public struct FFmpegFailed: Error, CustomStringConvertible {
+        public let status: Int32
+        public let arguments: [String]
+        public var description: String { "ffmpeg exited with \(status): \(arguments.joined(separator: " "))" }
+    }
+
+    /// Writes a small H.264 MP4 (MPEG-4 Part 2 if libx264 is missing) of `seconds` at
+    /// `width`x`height` and `fps` to `path`.
+    public static func makeMP4(at path: String, seconds: Double = 1, width: Int = 160, height: Int = 120, fps: Int = 25) async throws {
+        let source = "testsrc=duration=\(seconds):size=\(width)x\(height):rate=\(fps)"
+        let common = ["-v", "error", "-nostdin", "-y", "-f", "lavfi", "-i", source]
+        let h264 = common + ["-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-movflags", "+faststart", path]
+        if try await runFFmpeg(h264) == 0 { return }
+        let fallback = common + ["-c:v", "mpeg4", "-movflags", "+faststart", path]
+        let status = try await runFFmpeg(fallback)
+        guard status == 0 else { throw FFmpegFailed(status: status, arguments: fallback) }
+    }
+
+    /// A file of `count` pseudo-random bytes that is not a video (deterministic for a `seed`).
+    public static func makeNonVideo(at path: String, count: Int = 4096, seed: UInt64 = 1) throws {
+        var state = seed
+        var bytes = [UInt8](repeating: 0, count: count)
+        for i in bytes.indices {
+            state = state &* 6364136223846793005 &+ 1442695040888963407
+            bytes[i] = UInt8(truncatingIfNeeded: state >> 33)
+        }
+        try Data(bytes).write(to: URL(fileURLWithPath: path))
+    }
+
+    /// A sparse file of `size` bytes (zeros), for large-transfer tests that must not use disk.
+    public static func makeSparseFile(at path: String, size: Int64) throws {
+        _ = FileManager.default.createFile(atPath: path, contents: nil)
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
+        defer { try? handle.close() }
+        try handle.truncate(atOffset: UInt64(size))
+    }
+
+    private static func runFFmpeg(_ arguments: [String]) async throws -> Int32 {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["ffmpeg"] + arguments
+        process.standardInput = FileHandle.nullDevice
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        return try await withCheckedThrowingContinuation { continuation in
+            process.terminationHandler = { continuation.resume(returning: $0.terminationStatus) }
+            do {
+                try process.run()
+            } catch {
+                process.terminationHandler = nil
+                continuation.resume(throwing: error)
+            }
+        }
+    }
+}
