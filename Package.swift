@@ -103,8 +103,6 @@ let package = Package(
                 "MaviClient", "MaviAPI", "MaviServer", "TestSupport",
                 // A replay server on loopback that answers with the documented reply shapes.
                 .product(name: "Hummingbird", package: "hummingbird"),
-                .product(name: "HummingbirdTesting", package: "hummingbird"),
-                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),

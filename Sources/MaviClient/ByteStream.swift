@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import NIOCore
+import Synchronization
 
 /// The bytes of a file as they arrive, in chunks of arbitrary size.
 ///
@@ -62,6 +63,8 @@ final class ChunkSource: @unchecked Sendable {
     private var received: Int64 = 0
     private(set) var delivered: Int64 = 0
     private var finished = false
+    /// Catches a second task iterating at the same time, which would race on the iterator.
+    private let reading = Atomic<Bool>(false)
 
     init(body: HTTPClientResponse.Body, endpoint: MaviEndpoint, expectedLength: Int64?, idleTimeout: Duration?, redactor: Redactor) {
         iterator = body.makeAsyncIterator()
@@ -79,6 +82,8 @@ final class ChunkSource: @unchecked Sendable {
     }
 
     func next() async throws -> ByteBuffer? {
+        precondition(!reading.exchange(true, ordering: .acquiring), "a ByteStream must be iterated by one task at a time")
+        defer { reading.store(false, ordering: .releasing) }
         let chunk: ByteBuffer?
         if let ahead = prefetched {
             prefetched = nil

@@ -23,10 +23,9 @@ struct ClientOptions: ParsableArguments {
     var authScheme: AuthScheme = .raw
 
     func validate() throws {
-        guard let url = endpointURL else {
+        guard endpointURL != nil else {
             throw ValidationError("--endpoint must be an http or https URL, such as \(ClientConfiguration.defaultEndpoint.absoluteString)")
         }
-        _ = url
         guard !namespace.isEmpty else { throw ValidationError("--namespace must not be empty") }
     }
 
