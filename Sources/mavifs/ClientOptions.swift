@@ -48,7 +48,10 @@ struct ClientOptions: ParsableArguments {
         if key == nil, !Self.isLoopback(url) {
             throw APIKeyError.missing
         }
-        return ClientConfiguration(endpoint: url, namespace: namespace, apiKey: key, authScheme: authScheme)
+        return ClientConfiguration(
+            endpoint: url, namespace: namespace, apiKey: key, authScheme: authScheme,
+            userAgent: "mavifs/\(MavifsVersion.current)"
+        )
     }
 
     static func isLoopback(_ url: URL) -> Bool {

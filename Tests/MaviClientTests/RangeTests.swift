@@ -43,6 +43,7 @@ struct RangeTests {
                     case .ignored(let stream): return .success((reply, Array(try await stream.collect(upTo: 1 << 20).readableBytesView)))
                     }
                 } catch let error as MaviClientError {
+                    expectNoKey(in: error)
                     return .failure(error)
                 }
             }

@@ -90,12 +90,12 @@ struct RetryTests {
 
     @Test("a refused connection is retried, then reported as such")
     func refusedConnection() async throws {
-        // A port that was just free: nothing listens there any more.
-        let url = try await RawHTTPServer([[]]).run { $0 }
         let policy = RetryPolicy(maxAttempts: 2, baseDelay: .milliseconds(1), maxDelay: .milliseconds(5), deadline: .seconds(20))
         let timeouts = Timeouts(connect: .milliseconds(300), request: .seconds(5), idleRead: .seconds(2), connectionIdle: .seconds(5))
-        let error = try await withTestClient(testConfiguration(url, retry: policy, timeouts: timeouts)) { client in
-            await clientError { try await client.listVideos() }
+        let error = try await withRefusingPort { url in
+            try await withTestClient(testConfiguration(url, retry: policy, timeouts: timeouts)) { client in
+                await clientError { try await client.listVideos() }
+            }
         }
         switch error {
         case .connectionFailed?, .timeout(_, .connect)?: #expect(error?.requestWasNotProcessed == true)
