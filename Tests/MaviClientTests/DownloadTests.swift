@@ -160,7 +160,7 @@ struct DownloadTests {
         let (bytes, error) = try await rawDownload(server, idleRead: .milliseconds(300))
         guard case .timeout(.download, .idleRead)? = error else { Issue.record("got \(String(describing: error))"); return }
         #expect(bytes == Array("first bytes".utf8))
-        #expect(ContinuousClock.now - started < .seconds(5))
+        #expect(ContinuousClock.now - started < .seconds(15))
         #expect(error?.suggestedErrno == ETIMEDOUT)
     }
 

@@ -67,13 +67,14 @@ struct RetryTests {
 
     @Test("the deadline stops retries before the attempts run out")
     func deadline() async throws {
-        let policy = RetryPolicy(maxAttempts: 100, baseDelay: .milliseconds(100), maxDelay: .milliseconds(100), deadline: .seconds(1))
+        let policy = RetryPolicy(maxAttempts: 1_000, baseDelay: .milliseconds(100), maxDelay: .milliseconds(100), deadline: .seconds(3))
         let started = ContinuousClock.now
         let (result, requests) = try await list([.json(Fixtures.serviceUnavailable, status: .serviceUnavailable)], retry: policy)
         guard case .failure(.httpStatus(let failure)) = result else { Issue.record("got \(result)"); return }
         #expect(failure.status == 503 && failure.infrastructure?.requestId == "req-503")
-        #expect(requests >= 2 && requests < 100)
-        #expect(ContinuousClock.now - started < .seconds(5))
+        #expect(requests >= 2 && requests < 1_000)
+        // Generous: a loaded machine is slow, but without the deadline 1,000 attempts take longer.
+        #expect(ContinuousClock.now - started < .seconds(30))
     }
 
     @Test("Retry-After is honoured, within the maximum delay")
