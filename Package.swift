@@ -42,7 +42,10 @@ let package = Package(
                 "MaviAPI",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOFoundationCompat", package: "swift-nio"),
+                .product(name: "_NIOFileSystem", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -107,7 +110,17 @@ let package = Package(
         ),
         .testTarget(name: "FUSETests", dependencies: ["FUSE", "TestSupport"]),
         .testTarget(name: "MaviAPITests", dependencies: ["MaviAPI"]),
-        .testTarget(name: "MaviClientTests", dependencies: ["MaviClient", "MaviAPI", "MaviServer", "TestSupport"]),
+        .testTarget(
+            name: "MaviClientTests",
+            dependencies: [
+                "MaviClient", "MaviAPI", "MaviServer", "TestSupport",
+                // A replay server on loopback that answers with the documented reply shapes.
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .testTarget(
             name: "MaviServerTests",
             dependencies: [

@@ -1,0 +1,124 @@
+import MaviAPI
+import NIOHTTP1
+
+extension MaviClient {
+    /// One page of videos (pages count from 1).
+    public func listVideos(filter: VideoFilter = VideoFilter(), page: Int = 1, size: Int = APILimits.defaultPageSize) async throws -> VideoPage {
+        guard page >= 1, size >= 1 else {
+            throw MaviClientError.invalidRequest(endpoint: .listVideos, reason: "page and size must be at least 1 (page \(page), size \(size))")
+        }
+        let body = Self.jsonBody(filter.request(page: page, size: size, namespace: configuration.namespace))
+        let page = try await callJSON(.listVideos, method: .POST, body: body, decoding: VideoPage.self)
+        // A success with `data: null` is read as an empty result.
+        return page ?? VideoPage(currentPage: 1, pageSize: size, totalCount: 0, videos: [])
+    }
+
+    /// The details of one video (the list fields plus fps, width, height, resolution label), or
+    /// `nil` when the service does not know the id.
+    public func getMetadata(videoNo: String) async throws -> Video? {
+        guard !videoNo.isEmpty else {
+            throw MaviClientError.invalidRequest(endpoint: .getMetadata, reason: "empty video number")
+        }
+        return try await callJSON(
+            .getMetadata, method: .GET,
+            query: ["video_no": videoNo, "unique_id": configuration.namespace],
+            decoding: Video.self
+        )
+    }
+
+    /// Walks every page in order, one request at a time.
+    public func videoPages(filter: VideoFilter = VideoFilter(), size: Int = APILimits.defaultPageSize) -> VideoPages {
+        VideoPages(client: self, filter: filter, size: size)
+    }
+
+    /// Every matching video, fast: the first page tells how many there are, then the other pages
+    /// are fetched concurrently (at most `maxConcurrentRequests` at once, and within the list rate
+    /// limit). Videos are returned in page order, each once even if the listing shifted while it
+    /// was read.
+    ///
+    /// The service may cap the page size; the size of a full first page is taken as the real one.
+    public func allVideos(filter: VideoFilter = VideoFilter(), size: Int = APILimits.defaultPageSize, maxConcurrentRequests: Int = 5) async throws -> [Video] {
+        let first = try await listVideos(filter: filter, page: 1, size: size)
+        let total = Int(clamping: first.totalCount)
+        let perPage = first.videos.count
+        guard perPage > 0, perPage < total else { return first.videos }
+
+        let lastPage = (total + perPage - 1) / perPage
+        var pages: [Int: [Video]] = [1: first.videos]
+        try await withThrowingTaskGroup(of: (Int, [Video]).self) { group in
+            var next = 2
+            func launch() {
+                let page = next
+                next += 1
+                group.addTask { (page, try await self.listVideos(filter: filter, page: page, size: perPage).videos) }
+            }
+            while next <= lastPage, next - 2 < max(1, maxConcurrentRequests) { launch() }
+            while let (page, videos) = try await group.next() {
+                pages[page] = videos
+                if next <= lastPage { launch() }
+            }
+        }
+
+        // Videos added while paging push others onto pages past the count we read first: follow
+        // full pages until a short one.
+        var page = lastPage
+        let pageLimit = lastPage + max(lastPage, 10)
+        while pages[page]?.count == perPage, page < pageLimit {
+            page += 1
+            pages[page] = try await listVideos(filter: filter, page: page, size: perPage).videos
+        }
+
+        var seen = Set<String>()
+        var result: [Video] = []
+        result.reserveCapacity(total)
+        for number in pages.keys.sorted() {
+            for video in pages[number]! where seen.insert(video.videoNo).inserted {
+                result.append(video)
+            }
+        }
+        return result
+    }
+}
+
+/// The pages of a listing, fetched one after another as they are iterated.
+///
+/// It stops at an empty page or once `total_count` videos have been seen; it does not rely on
+/// short pages, because the service may cap the page size below the one asked for.
+public struct VideoPages: AsyncSequence, Sendable {
+    public typealias Element = VideoPage
+    public typealias Failure = any Error
+
+    let client: MaviClient
+    let filter: VideoFilter
+    let size: Int
+
+    public func makeAsyncIterator() -> Iterator {
+        Iterator(client: client, filter: filter, size: size)
+    }
+
+    public struct Iterator: AsyncIteratorProtocol {
+        let client: MaviClient
+        let filter: VideoFilter
+        let size: Int
+        var nextPage = 1
+        var seen: Int64 = 0
+        var done = false
+
+        public mutating func next() async throws -> VideoPage? {
+            guard !done else { return nil }
+            let page = try await client.listVideos(filter: filter, page: nextPage, size: size)
+            seen += Int64(page.videos.count)
+            nextPage += 1
+            // A page past the total count (or any number of pages for a count that never
+            // arrives) cannot loop forever: an empty page ends the walk.
+            if page.videos.isEmpty {
+                done = true
+                return nil
+            }
+            if seen >= page.totalCount || Int64(nextPage - 1) > Swift.max(page.totalCount, 1) {
+                done = true
+            }
+            return page
+        }
+    }
+}

@@ -1,0 +1,31 @@
+import MaviAPI
+
+/// The operations the client performs, used to name the endpoint in errors and log lines and to
+/// pick the rate limit that paces each request.
+public enum MaviEndpoint: String, Sendable, Hashable, CaseIterable, CustomStringConvertible {
+    case listVideos = "list_videos"
+    case getMetadata = "get_metadata"
+    /// `POST /download` by video number: the whole file as one sequential stream.
+    case download
+    /// `GET /download?bucket=&blob=`: a stored object by its storage location.
+    case object = "download_object"
+    case deleteVideos = "delete_videos"
+    case upload
+    /// A ranged `GET` of any URL, such as a video's CDN `video_url`.
+    case range
+
+    public var description: String { rawValue }
+
+    /// The path of the endpoint on the API host, or `nil` for requests to arbitrary URLs.
+    var path: String? {
+        switch self {
+        case .listVideos: APIPath.listVideos
+        case .getMetadata: APIPath.getMetadata
+        case .download: APIPath.download
+        case .object: APIPath.downloadV2
+        case .deleteVideos: APIPath.deleteVideos
+        case .upload: APIPath.upload
+        case .range: nil
+        }
+    }
+}

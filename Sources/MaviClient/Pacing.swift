@@ -1,0 +1,39 @@
+import MaviAPI
+
+/// Client-side rate limits per endpoint, so that a busy mount waits its turn instead of being
+/// refused with `0429`.
+///
+/// The defaults are the documented per-account limits. A self-hosted server may allow more, and
+/// `nil` for an endpoint means unlimited.
+public struct Pacing: Sendable, Equatable {
+    public var limits: [MaviEndpoint: RateLimit]
+    /// Added to every window, a margin for the server's own timekeeping: requests are already
+    /// counted from the moment their answer arrived, so network delays cannot bunch them up.
+    public var slack: Duration
+
+    public init(limits: [MaviEndpoint: RateLimit], slack: Duration = .milliseconds(50)) {
+        self.limits = limits
+        self.slack = slack
+    }
+
+    public subscript(endpoint: MaviEndpoint) -> RateLimit? {
+        get { limits[endpoint] }
+        set { limits[endpoint] = newValue }
+    }
+
+    /// The documented limits of the live service.
+    ///
+    /// `get_metadata` has no documented limit and is paced like `list_videos`, its sibling. The
+    /// `GET` object route is paced like the download route because nothing says it is counted
+    /// apart from it. Ranged fetches go to a CDN and are not paced.
+    public static let documented = Pacing(limits: [
+        .listVideos: .listVideos,
+        .getMetadata: .listVideos,
+        .download: .download,
+        .object: .download,
+        .deleteVideos: .deleteVideos,
+        .upload: .upload,
+    ])
+
+    public static let unlimited = Pacing(limits: [:], slack: .zero)
+}
