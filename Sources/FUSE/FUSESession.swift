@@ -136,6 +136,7 @@ public final class FUSESession: Sendable {
             fuse_session_unmount(handle.session)
         }
         fuse_session_destroy(handle.session)
+        core.executor.shutdown()
         handle.userdata.release()
         state.withLock { $0 = .finished }
     }

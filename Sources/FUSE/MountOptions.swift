@@ -20,6 +20,9 @@ public struct MountOptions: Sendable, Equatable {
     public var maxThreads: Int?
     /// Idle loop threads kept. libfuse's own default is used when `nil`.
     public var maxIdleThreads: Int?
+    /// Threads that run operations. They are held only by blocking calls inside operations;
+    /// awaiting I/O holds none.
+    public var operationThreads: Int
     /// Any other `-o` options, passed as they are (e.g. `uid=1000`, `umask=022`).
     public var extraOptions: [String]
     /// Log every request libfuse receives.
@@ -28,8 +31,9 @@ public struct MountOptions: Sendable, Equatable {
     public init(
         fsName: String = "mavifs", subtype: String? = nil, readOnly: Bool = false, allowOther: Bool = false,
         defaultPermissions: Bool = false, maxRead: UInt32? = nil, autoUnmount: Bool = false, spliceReplies: Bool = true,
-        maxThreads: Int? = nil, maxIdleThreads: Int? = nil, extraOptions: [String] = [], debug: Bool = false
+        maxThreads: Int? = nil, maxIdleThreads: Int? = nil, operationThreads: Int = 4, extraOptions: [String] = [], debug: Bool = false
     ) {
+        self.operationThreads = operationThreads
         self.fsName = fsName
         self.subtype = subtype
         self.readOnly = readOnly

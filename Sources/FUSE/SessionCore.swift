@@ -12,11 +12,13 @@ final class SessionCore: Sendable {
     private let inFlight = Mutex<[UInt64: PendingRequest]>([:])
     private let nextID = Atomic<UInt64>(1)
     private let accepting = Atomic<Bool>(true)
+    let executor: OperationExecutor
 
     init(fileSystem: any FileSystemOperations, options: MountOptions, logger: Logger) {
         self.fileSystem = fileSystem
         self.options = options
         self.logger = logger
+        self.executor = OperationExecutor(threads: options.operationThreads, name: "mavifs-op")
     }
 
     static func from(_ req: fuse_req_t) -> SessionCore {
@@ -41,7 +43,7 @@ final class SessionCore: Sendable {
         let fs = fileSystem
         let logger = logger
         inFlight.withLock { $0[request.id] = request }
-        request.attach(Task {
+        request.attach(Task(executorPreference: executor) {
             do {
                 try await body(request, fs)
             } catch {

@@ -14,28 +14,31 @@ enum ProcessRunner {
     /// thread-safe calls (`terminate`, `isRunning`), so sharing it with the handlers is sound.
     private final class RunningProcess: @unchecked Sendable {
         let process = Process()
-        let stdout = Mutex(Data())
-        let stderr = Mutex(Data())
     }
 
+    /// Output goes to temporary files, not pipes: a child started at the same moment by another
+    /// thread can inherit a pipe's write end, and reading to end-of-file would wait for it too.
     static func run(_ executable: String, _ arguments: [String], timeout: Duration = .seconds(120)) async throws -> Output {
+        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("mavifs-process-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: scratch) }
+        let outURL = scratch.appendingPathComponent("stdout"), errURL = scratch.appendingPathComponent("stderr")
+        _ = FileManager.default.createFile(atPath: outURL.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: errURL.path, contents: nil)
+        let out = try FileHandle(forWritingTo: outURL)
+        let err = try FileHandle(forWritingTo: errURL)
+        defer {
+            try? out.close()
+            try? err.close()
+        }
+
         let running = RunningProcess()
         let process = running.process
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = [executable] + arguments
         process.standardInput = FileHandle.nullDevice
-        let outPipe = Pipe(), errPipe = Pipe()
-        process.standardOutput = outPipe
-        process.standardError = errPipe
-        // Drain both pipes as data arrives, so a chatty tool never blocks on a full pipe.
-        outPipe.fileHandleForReading.readabilityHandler = { handle in
-            let data = handle.availableData
-            running.stdout.withLock { $0.append(data) }
-        }
-        errPipe.fileHandleForReading.readabilityHandler = { handle in
-            let data = handle.availableData
-            running.stderr.withLock { $0.append(data) }
-        }
+        process.standardOutput = out
+        process.standardError = err
 
         let status: Int32 = try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Int32, any Error>) in
@@ -57,14 +60,9 @@ enum ProcessRunner {
         } onCancel: {
             if running.process.isRunning { running.process.terminate() }
         }
-        outPipe.fileHandleForReading.readabilityHandler = nil
-        errPipe.fileHandleForReading.readabilityHandler = nil
-        // Whatever arrived between the last callback and the end.
-        let restOut = (try? outPipe.fileHandleForReading.readToEnd()) ?? nil
-        let restErr = (try? errPipe.fileHandleForReading.readToEnd()) ?? nil
         return Output(
             status: status,
-            stdout: running.stdout.withLock { $0 } + (restOut ?? Data()),
-            stderr: running.stderr.withLock { $0 } + (restErr ?? Data()))
+            stdout: (try? Data(contentsOf: outURL)) ?? Data(),
+            stderr: (try? Data(contentsOf: errURL)) ?? Data())
     }
 }

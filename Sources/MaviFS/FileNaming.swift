@@ -1,0 +1,86 @@
+import MaviAPI
+
+/// File names for videos: `<video_name>.<ext>`, made safe for a directory entry and unique
+/// across the library. The same video gets the same name in every view.
+public enum FileNaming {
+    /// Longest name a Linux directory entry may have, in bytes.
+    public static let maxNameBytes = 255
+
+    /// Names for `videos`, keyed by video_no. Videos whose safe names collide all get
+    /// ` (<video_no>)` before the extension, so the result does not depend on listing order.
+    public static func names(for videos: [Video]) -> [String: String] {
+        var plain: [String: (base: String, ext: String)] = [:]
+        var count: [String: Int] = [:]
+        for v in videos where plain[v.videoNo] == nil {
+            let parts = (base: safeBase(v), ext: fileExtension(v))
+            plain[v.videoNo] = parts
+            count[compose(parts.base, parts.ext, suffix: nil), default: 0] += 1
+        }
+        var result: [String: String] = [:]
+        for (no, parts) in plain {
+            let name = compose(parts.base, parts.ext, suffix: nil)
+            result[no] = count[name, default: 0] > 1 ? compose(parts.base, parts.ext, suffix: " (\(safeComponent(no)))") : name
+        }
+        return result
+    }
+
+    /// The extension of the stored file (from `blob`, else `video_url`), or `mp4`.
+    public static func fileExtension(_ video: Video) -> String {
+        for source in [video.blob, video.videoURL] {
+            guard let s = source, let dot = s.lastIndex(of: "."), !s[dot...].contains("/") else { continue }
+            let ext = s[s.index(after: dot)...].lowercased()
+            if (1...8).contains(ext.count), ext.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber) }) {
+                return ext
+            }
+        }
+        return "mp4"
+    }
+
+    /// The video's name, made safe, without the extension it may already carry.
+    static func safeBase(_ video: Video) -> String {
+        var base = safeComponent(video.videoName)
+        let ext = "." + fileExtension(video)
+        if base.lowercased().hasSuffix(ext), base.count > ext.count {
+            base = String(base.dropLast(ext.count))
+        }
+        if base.isEmpty || base == "." || base == ".." { base = safeComponent(video.videoNo) }
+        return base
+    }
+
+    /// A string usable inside a directory entry: no `/`, no NUL or other control characters.
+    /// Leading/trailing whitespace is kept as is; only bytes the kernel or tools choke on change.
+    public static func safeComponent(_ s: String) -> String {
+        var out = String.UnicodeScalarView()
+        for scalar in s.unicodeScalars {
+            switch scalar.value {
+            case 0x2F: out.append("_")  // '/'
+            case 0x00...0x1F, 0x7F: out.append("_")
+            default: out.append(scalar)
+            }
+        }
+        let result = String(out)
+        return result == "." || result == ".." ? "_" + result : result
+    }
+
+    /// `base + suffix + "." + ext`, cutting `base` on a character boundary so the whole fits in
+    /// 255 bytes.
+    static func compose(_ base: String, _ ext: String, suffix: String?) -> String {
+        let tail = (suffix ?? "") + "." + ext
+        let budget = maxNameBytes - tail.utf8.count
+        return truncate(base, toBytes: budget) + tail
+    }
+
+    /// The longest prefix of `s`, on a `Character` boundary, that fits in `bytes` UTF-8 bytes.
+    static func truncate(_ s: String, toBytes bytes: Int) -> String {
+        guard s.utf8.count > bytes else { return s }
+        var result = ""
+        var used = 0
+        for ch in s {
+            let n = ch.utf8.count
+            if used + n > bytes { break }
+            result.append(ch)
+            used += n
+        }
+        return result
+    }
+}

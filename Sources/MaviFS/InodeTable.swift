@@ -1,0 +1,57 @@
+import FUSE
+import Synchronization
+
+/// Inode numbers for the mount's directories and videos. A video has one inode whatever view it is
+/// seen in, so the kernel's page cache of a file is shared by all its names. Numbers are never
+/// reused while mounted.
+final class InodeTable: Sendable {
+    private struct State {
+        var next: Inode = rootInode + 1
+        var views: [View: Inode] = [.root: rootInode]
+        var viewsByInode: [Inode: View] = [rootInode: .root]
+        var videos: [String: Inode] = [:]
+        var videosByInode: [Inode: String] = [:]
+    }
+
+    private let state = Mutex(State())
+
+    func inode(for view: View) -> Inode {
+        state.withLock { s in
+            if let i = s.views[view] { return i }
+            let i = s.next
+            s.next += 1
+            s.views[view] = i
+            s.viewsByInode[i] = view
+            return i
+        }
+    }
+
+    func inode(forVideo videoNo: String) -> Inode {
+        state.withLock { s in
+            if let i = s.videos[videoNo] { return i }
+            let i = s.next
+            s.next += 1
+            s.videos[videoNo] = i
+            s.videosByInode[i] = videoNo
+            return i
+        }
+    }
+
+    enum Node {
+        case directory(View)
+        case video(String)
+    }
+
+    func node(_ inode: Inode) -> Node? {
+        state.withLock { s in
+            if let v = s.viewsByInode[inode] { return .directory(v) }
+            if let no = s.videosByInode[inode] { return .video(no) }
+            return nil
+        }
+    }
+
+    /// Every directory inode seen so far, with its view.
+    var knownViews: [(View, Inode)] {
+        state.withLock { s in s.views.map { ($0.key, $0.value) } }
+    }
+}

@@ -1,0 +1,55 @@
+import FUSE
+import Foundation
+import MaviAPI
+import MaviClient
+
+/// `rm` as a delete on the server, when the mount allows it.
+extension MaviFileSystem {
+    public func unlink(parent: Inode, name: String, context: RequestContext) async throws {
+        guard case .directory(let view) = inodes.node(parent) else { throw FUSEError.notADirectory }
+        guard view.listsVideos, let item = try await child(named: name, in: view), item.kind == .regular,
+              case .video(let videoNo) = inodes.node(item.inode) else {
+            throw FUSEError.notFound
+        }
+        guard options.allowDelete else {
+            logger.notice("refused to delete \(name) (\(videoNo)): deletion is permanent, so it needs the --allow-delete mount option")
+            throw FUSEError.notPermitted
+        }
+        do {
+            try await catalog.delete(videoNos: [videoNo])
+        } catch {
+            // The video stays: the delete did not happen, or we cannot know that it did.
+            logger.error("could not delete \(name) (\(videoNo)): \(error)")
+            throw FUSEError.ioError
+        }
+        logger.info("deleted \(name) (\(videoNo))")
+        content.forget(videoNo: videoNo)
+        forgetEverywhere(videoNo: videoNo, except: (parent, name))
+    }
+
+    /// Removes a deleted video from every view at once: from our state, and from the kernel's
+    /// cache of names in every directory that showed it (the kernel drops the unlinked name itself).
+    func forgetEverywhere(videoNo: String, except unlinked: (Inode, String)) {
+        let inode = inodes.inode(forVideo: videoNo)
+        let shownIn = state.withLock { s -> [(View, String)] in
+            s.videos.removeValue(forKey: videoNo)
+            var places: [(View, String)] = []
+            for (view, contents) in s.contents {
+                guard let i = contents.items.firstIndex(where: { $0.inode == inode }) else { continue }
+                places.append((view, contents.items[i].name))
+                var updated = contents
+                updated.items.remove(at: i)
+                updated.index = Dictionary(uniqueKeysWithValues: updated.items.enumerated().map { ($1.name, $0) })
+                s.contents[view] = updated
+                s.shown[view]?.remove(contents.items[i].name)
+            }
+            return places
+        }
+        guard let session else { return }
+        for (view, name) in shownIn {
+            let dir = inodes.inode(for: view)
+            if dir == unlinked.0 && name == unlinked.1 { continue }
+            session.notifyDelete(parent: dir, child: inode, name: name)
+        }
+    }
+}

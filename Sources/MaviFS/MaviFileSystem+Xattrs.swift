@@ -1,0 +1,57 @@
+import FUSE
+import Foundation
+import MaviAPI
+
+/// `user.mavi.*` extended attributes: the video's metadata, readable with `getfattr -d`.
+extension MaviFileSystem {
+    static let xattrPrefix = "user.mavi."
+
+    func xattrs(of video: Video) -> [(String, String)] {
+        var a: [(String, String)] = [("video_no", video.videoNo), ("status", video.status.wireValue)]
+        if !video.tags.isEmpty { a.append(("tags", video.tags.joined(separator: ","))) }
+        if let c = video.cameraModel { a.append(("camera_model", c)) }
+        if let t = video.datetimeTaken { a.append(("datetime_taken", Self.isoDate(t))) }
+        if let v = video.latitude { a.append(("latitude", String(v))) }
+        if let v = video.longitude { a.append(("longitude", String(v))) }
+        if let v = video.duration { a.append(("duration", String(v))) }
+        if let v = video.width { a.append(("width", String(v))) }
+        if let v = video.height { a.append(("height", String(v))) }
+        if let v = video.fps { a.append(("fps", String(v))) }
+        if video.status.isFailed { a.append(("cause", video.cause ?? "unknown")) }
+        return a.map { (Self.xattrPrefix + $0.0, $0.1) }
+    }
+
+    static func isoDate(_ ms: Int64) -> String {
+        let f = ISO8601DateFormatter()
+        f.formatOptions = [.withInternetDateTime]
+        return f.string(from: Date(timeIntervalSince1970: Double(ms) / 1000))
+    }
+
+    private func video(at inode: Inode) throws -> Video? {
+        switch inodes.node(inode) {
+        case .video(let no): return state.withLock { $0.videos[no] }
+        case .directory: return nil
+        case nil: throw FUSEError.notFound
+        }
+    }
+
+    public func listxattr(inode: Inode, context: RequestContext) async throws -> [String] {
+        guard let v = try video(at: inode) else { return [] }
+        return xattrs(of: v).map(\.0)
+    }
+
+    public func getxattr(inode: Inode, name: String, context: RequestContext) async throws -> [UInt8] {
+        guard let v = try video(at: inode), let value = xattrs(of: v).first(where: { $0.0 == name })?.1 else {
+            throw FUSEError.noAttribute
+        }
+        return Array(value.utf8)
+    }
+
+    public func setxattr(inode: Inode, name: String, value: [UInt8], flags: Int32, context: RequestContext) async throws {
+        throw FUSEError.notPermitted
+    }
+
+    public func removexattr(inode: Inode, name: String, context: RequestContext) async throws {
+        throw FUSEError.notPermitted
+    }
+}

@@ -1,0 +1,183 @@
+import FUSE
+import Foundation
+import Glibc
+import Logging
+import MaviAPI
+import MaviClient
+import MaviLibrary
+import Synchronization
+
+/// The video library as a directory tree: views built from `list_videos` queries, files read
+/// through `VideoContent`, and `rm` as a delete when allowed.
+public final class MaviFileSystem: FileSystemOperations, Sendable {
+    let catalog: VideoCatalog
+    let content: any VideoContent
+    let options: MaviFSOptions
+    let logger: Logger
+    let inodes = InodeTable()
+    let mountTime = Timestamp.now()
+    let state = Mutex(NamingState())
+    let openDirectories = Mutex<[UInt64: [DirectoryItem]]>([:])
+    let nextHandle = Atomic<UInt64>(1)
+    let notifier = Mutex<FUSESession?>(nil)
+
+    /// The latest record of every video seen, and the names given to them.
+    struct NamingState {
+        var videos: [String: Video] = [:]
+        var names: [String: String] = [:]
+        /// Bumped whenever `names` is recomputed.
+        var namingGeneration = 0
+        var fullListingFetchedAt: ContinuousClock.Instant?
+        /// The names each leaf directory showed last time, to tell the kernel what disappeared.
+        var shown: [View: Set<String>] = [:]
+        /// Leaf directories' items, reused while their listings and names are unchanged, so a
+        /// lookup costs a dictionary access, not a rebuild of a 10,000-entry directory.
+        var contents: [View: DirectoryContents] = [:]
+    }
+
+    struct ContentsKey: Equatable {
+        var listings: [ContinuousClock.Instant]
+        var naming: Int
+    }
+
+    struct DirectoryContents {
+        var key: ContentsKey
+        var items: [DirectoryItem]
+        var index: [String: Int]
+    }
+
+    public init(catalog: VideoCatalog, content: any VideoContent, options: MaviFSOptions, logger: Logger = Logger(label: "mavifs.fs")) {
+        self.catalog = catalog
+        self.content = content
+        self.options = options
+        self.logger = logger
+    }
+
+    /// Lets the filesystem tell the kernel when names disappear or change.
+    public func attach(_ session: FUSESession) {
+        notifier.withLock { $0 = session }
+    }
+
+    var session: FUSESession? { notifier.withLock { $0 } }
+
+    public func initialize(_ connection: inout ConnectionSettings) {
+        connection.want.insert([.readdirPlus, .readdirPlusAuto])
+        // Contents of a video never change for the same size, so cached pages stay valid; the
+        // kernel is told explicitly when they do not.
+        connection.want.remove(.autoInvalidateData)
+        // Read-ahead large enough to keep a download stream busy.
+        connection.maxReadahead = max(connection.maxReadahead, 1 << 20)
+    }
+
+    // MARK: Lookup and attributes
+
+    public func lookup(parent: Inode, name: String, context: RequestContext) async throws -> Entry {
+        guard case .directory(let view) = inodes.node(parent) else { throw FUSEError.notADirectory }
+        if let item = try await child(named: name, in: view) {
+            return item.entry
+        }
+        throw FUSEError.notFound
+    }
+
+    public func getattr(inode: Inode, context: RequestContext) async throws -> AttributesReply {
+        switch inodes.node(inode) {
+        case .directory:
+            return AttributesReply(attributes: directoryAttributes(inode), timeout: options.ttlSeconds)
+        case .video(let no):
+            guard let video = state.withLock({ $0.videos[no] }) else { throw FUSEError.notFound }
+            return AttributesReply(attributes: attributes(of: video, inode: inode), timeout: options.ttlSeconds)
+        case nil:
+            throw FUSEError.notFound
+        }
+    }
+
+    // MARK: Directories
+
+    public func opendir(inode: Inode, flags: Int32, context: RequestContext) async throws -> OpenReply {
+        guard case .directory(let view) = inodes.node(inode) else { throw FUSEError.notADirectory }
+        let items = try await contents(of: view)
+        let handle = nextHandle.wrappingAdd(1, ordering: .relaxed).oldValue
+        openDirectories.withLock { $0[handle] = items }
+        return OpenReply(handle: handle)
+    }
+
+    public func readdir(inode: Inode, directory: OpenFile, offset: UInt64, into buffer: DirectoryBuffer, context: RequestContext) async throws {
+        guard case .directory(let view) = inodes.node(inode) else { throw FUSEError.notADirectory }
+        guard let items = openDirectories.withLock({ $0[directory.handle] }) else { throw FUSEError.badHandle }
+        // Offset 0 is ".", 1 is "..", 2 + k is the k-th item.
+        var index = Int(offset)
+        if index == 0 {
+            guard buffer.add(name: ".", inode: inode, kind: .directory, nextOffset: 1) else { return }
+            index = 1
+        }
+        if index == 1 {
+            let parent = inodes.inode(for: parentView(of: view))
+            guard buffer.add(name: "..", inode: parent, kind: .directory, nextOffset: 2) else { return }
+            index = 2
+        }
+        while index - 2 < items.count {
+            let item = items[index - 2]
+            guard buffer.add(name: item.name, entry: item.entry, nextOffset: UInt64(index + 1)) else { return }
+            index += 1
+        }
+    }
+
+    public func releasedir(inode: Inode, directory: OpenFile) async {
+        _ = openDirectories.withLock { $0.removeValue(forKey: directory.handle) }
+    }
+
+    // MARK: Files
+
+    public func open(inode: Inode, flags: Int32, context: RequestContext) async throws -> OpenReply {
+        guard case .video(let no) = inodes.node(inode) else { throw FUSEError.isADirectory }
+        guard flags & O_ACCMODE == O_RDONLY else { throw FUSEError.notPermitted }
+        guard let video = state.withLock({ $0.videos[no] }) else { throw FUSEError.notFound }
+        content.opened(video)
+        // Page-cached reads with keep_cache: a second read of a video is served by the kernel.
+        return OpenReply(handle: inode, keepCache: true)
+    }
+
+    public func read(inode: Inode, file: OpenFile, offset: UInt64, size: Int, context: RequestContext) async throws -> ReadReply {
+        guard case .video(let no) = inodes.node(inode) else { throw FUSEError.isADirectory }
+        guard let video = state.withLock({ $0.videos[no] }) else { throw FUSEError.notFound }
+        let length = UInt64(max(0, video.size ?? 0))
+        guard offset < length else { return .endOfFile }
+        let count = Int(min(UInt64(size), length - offset))
+        return .bytes(try await content.read(video, offset: offset, size: count))
+    }
+
+    public func release(inode: Inode, file: OpenFile) async {
+        guard case .video(let no) = inodes.node(inode), let video = state.withLock({ $0.videos[no] }) else { return }
+        content.closed(video)
+    }
+
+    public func statfs(inode: Inode, context: RequestContext) async throws -> FileSystemStatistics {
+        // From what is cached only: `df` must never wait for the network.
+        let videos = state.withLock { Array($0.videos.values) }
+        let bytes = videos.reduce(UInt64(0)) { $0 + UInt64(max(0, $1.size ?? 0)) }
+        let block: UInt64 = 4096
+        return FileSystemStatistics(
+            blockSize: UInt(block), totalBlocks: (bytes + block - 1) / block, freeBlocks: 0, availableBlocks: 0,
+            totalFiles: UInt64(videos.count), freeFiles: 0, maximumNameLength: UInt(FileNaming.maxNameBytes))
+    }
+
+    // MARK: Everything else is refused
+
+    public func rmdir(parent: Inode, name: String, context: RequestContext) async throws { throw FUSEError.notPermitted }
+    public func mkdir(parent: Inode, name: String, mode: mode_t, context: RequestContext) async throws -> Entry { throw FUSEError.notPermitted }
+    public func mknod(parent: Inode, name: String, mode: mode_t, context: RequestContext) async throws -> Entry { throw FUSEError.notPermitted }
+    public func create(parent: Inode, name: String, mode: mode_t, flags: Int32, context: RequestContext) async throws -> (Entry, OpenReply) {
+        throw FUSEError.notPermitted
+    }
+    public func rename(parent: Inode, name: String, newParent: Inode, newName: String, flags: UInt32, context: RequestContext) async throws {
+        throw FUSEError.notPermitted
+    }
+    public func link(inode: Inode, newParent: Inode, newName: String, context: RequestContext) async throws -> Entry { throw FUSEError.notPermitted }
+    public func symlink(target: String, parent: Inode, name: String, context: RequestContext) async throws -> Entry { throw FUSEError.notPermitted }
+    public func write(inode: Inode, file: OpenFile, offset: UInt64, data: [UInt8], context: RequestContext) async throws -> Int {
+        throw FUSEError.badHandle
+    }
+    public func setattr(inode: Inode, changes: AttributeChanges, file: OpenFile?, context: RequestContext) async throws -> AttributesReply {
+        throw FUSEError.notPermitted
+    }
+}

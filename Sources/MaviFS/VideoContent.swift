@@ -1,0 +1,14 @@
+import MaviAPI
+
+/// Where file bytes come from: the block cache and the shared download streams.
+public protocol VideoContent: Sendable {
+    /// The bytes `[offset, offset + size)` of the video, fewer only at its end. Throws rather than
+    /// return wrong bytes.
+    func read(_ video: Video, offset: UInt64, size: Int) async throws -> [UInt8]
+    /// A file handle on the video was opened.
+    func opened(_ video: Video)
+    /// A file handle on the video was closed.
+    func closed(_ video: Video)
+    /// The video was deleted: drop what is cached of it.
+    func forget(videoNo: String)
+}

@@ -1,0 +1,86 @@
+import Foundation
+import MaviAPI
+import MaviClient
+
+/// A directory of the mount. Leaf views list videos; the others list sub-directories.
+///
+/// ```
+/// all/                        every video
+/// by-status/PARSE/ UNPARSE/ FAIL/
+/// by-tag/<tag>/
+/// by-camera/<camera_model>/
+/// by-date/<yyyy>/<mm>/<dd>/   capture date (datetime_taken, else upload time), local time zone
+/// by-id/<video_no>.<ext>
+/// ```
+public enum View: Hashable, Sendable {
+    case root
+    case all
+    case statuses
+    case status(String)
+    case tags
+    case tag(String)
+    case cameras
+    case camera(String)
+    case years
+    case year(Int)
+    case month(Int, Int)
+    case day(Int, Int, Int)
+    case byID
+
+    /// The fixed top-level directories, in listing order.
+    static let topLevel: [(String, View)] = [
+        ("all", .all), ("by-status", .statuses), ("by-tag", .tags), ("by-camera", .cameras), ("by-date", .years), ("by-id", .byID),
+    ]
+
+    /// True when the directory lists video files.
+    var listsVideos: Bool {
+        switch self {
+        case .all, .status, .tag, .camera, .day, .byID: true
+        default: false
+        }
+    }
+
+    /// Files in `by-id` are named by video_no, so scripts get names that never change.
+    var namesByID: Bool { self == .byID }
+
+    /// The `list_videos` filter this view stands for, as the API defines it. `by-date` days ask for
+    /// `datetime_taken` at or after the day's start; the end of the day is applied locally.
+    func filter(calendar: Calendar) -> VideoFilter? {
+        switch self {
+        case .all, .byID: VideoFilter()
+        case .status(let s): VideoFilter(status: VideoStatus(wireValue: s))
+        case .tag(let t): VideoFilter(tag: t)
+        case .camera(let c): VideoFilter(cameraModel: c)
+        case .day(let y, let m, let d):
+            DayRange(year: y, month: m, day: d, calendar: calendar).map { VideoFilter(takenAtOrAfter: $0.startMilliseconds) }
+        default: nil
+        }
+    }
+}
+
+/// One calendar day in the local time zone, as epoch milliseconds.
+struct DayRange: Sendable {
+    let startMilliseconds: Int64
+    let endMilliseconds: Int64
+
+    init?(year: Int, month: Int, day: Int, calendar: Calendar) {
+        guard let start = calendar.date(from: DateComponents(year: year, month: month, day: day)),
+              calendar.component(.day, from: start) == day,
+              let end = calendar.date(byAdding: .day, value: 1, to: start) else { return nil }
+        startMilliseconds = Int64(start.timeIntervalSince1970 * 1000)
+        endMilliseconds = Int64(end.timeIntervalSince1970 * 1000)
+    }
+
+    func contains(_ ms: Int64) -> Bool { ms >= startMilliseconds && ms < endMilliseconds }
+}
+
+extension Video {
+    /// Capture time if known, else upload time (milliseconds): what `by-date` and mtime use.
+    var displayTimeMilliseconds: Int64? { datetimeTaken ?? createTime }
+}
+
+/// (year, month, day) of a time in the local calendar.
+func calendarDay(_ ms: Int64, _ calendar: Calendar) -> (Int, Int, Int) {
+    let c = calendar.dateComponents([.year, .month, .day], from: Date(timeIntervalSince1970: Double(ms) / 1000))
+    return (c.year ?? 1970, c.month ?? 1, c.day ?? 1)
+}
