@@ -38,7 +38,9 @@ public enum FileNaming {
 
     /// The video's name, made safe, without the extension it may already carry.
     static func safeBase(_ video: Video) -> String {
-        var base = safeComponent(video.videoName)
+        let raw = video.videoName
+        if raw.isEmpty || raw == "." || raw == ".." { return safeComponent(video.videoNo) }
+        var base = safeComponent(raw)
         let ext = "." + fileExtension(video)
         if base.lowercased().hasSuffix(ext), base.count > ext.count {
             base = String(base.dropLast(ext.count))
