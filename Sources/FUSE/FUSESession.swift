@@ -85,21 +85,23 @@ public final class FUSESession: Sendable {
         await loopDone.wait()
     }
 
-    /// Unmounts and waits, at most `timeout` seconds, for the loop to end. If open files keep the
-    /// lazily-detached mount alive past that, the connection is aborted: their requests fail with
-    /// `ENOTCONN` instead of hanging.
+    /// Unmounts and waits for the loop to end. Open files elsewhere keep a lazily-detached mount
+    /// alive; after `timeout` seconds the connection is aborted, so their requests fail with
+    /// `ENOTCONN` instead of keeping this waiting.
     public func unmount(timeout: Double = 5) async {
-        requestUnmount()
-        if await loopDone.wait(timeout: timeout) == nil {
-            logger.warning("unmount of \(mountpoint) still busy after \(timeout)s; aborting the FUSE connection")
-            handle.connection?.abort()
-            _ = await loopDone.wait(timeout: timeout)
+        requestUnmount(grace: timeout)
+        if await loopDone.wait(timeout: timeout + 10) == nil {
+            logger.error("the FUSE loop for \(mountpoint) did not end after the connection was aborted")
         }
     }
 
-    /// Asks the loop to end: detaches the mount, so the kernel closes the connection once nothing
-    /// uses it. Returns at once.
-    public func requestUnmount() {
+    /// Detaches the mount and returns at once. The loop keeps answering requests (files still open
+    /// elsewhere go on working) until the kernel ends the connection when nothing uses the mount
+    /// any more, or until `grace` seconds have passed, when the connection is aborted.
+    ///
+    /// The loop is never told to stop by itself: a loop that stops reading while the connection
+    /// lives would leave every later request on it, a close() included, waiting forever.
+    public func requestUnmount(grace: Double = 5) {
         let previous = state.withLock { s -> LifecycleState in
             let previous = s
             if s == .mounted || s == .running { s = .unmounting }
@@ -107,12 +109,25 @@ public final class FUSESession: Sendable {
         }
         switch previous {
         case .running:
-            fuse_session_exit(handle.session)
             handle.detached.store(true, ordering: .releasing)
             Unmounter.detach(mountpoint, logger: logger)
+            let done = loopDone
+            let handle = handle
+            let logger = logger
+            let mountpoint = mountpoint
+            Thread {
+                let deadline = Monotonic.now + grace
+                while !done.isComplete && Monotonic.now < deadline { usleep(10_000) }
+                guard !done.isComplete else { return }
+                logger.warning("\(mountpoint) still in use \(grace)s after unmounting; aborting its FUSE connection")
+                if let connection = handle.connection {
+                    connection.abort()
+                } else {
+                    fuse_session_exit(handle.session)
+                }
+            }.start()
         case .mounted:
-            // Mounted but never started: no loop will end, so tear down here.
-            fuse_session_exit(handle.session)
+            // Mounted but never started: no loop runs, so tear down here.
             handle.detached.store(true, ordering: .releasing)
             Unmounter.detach(mountpoint, logger: logger)
             finish(status: 0)
@@ -125,7 +140,8 @@ public final class FUSESession: Sendable {
     /// Drains in-flight requests, unmounts and destroys the session. Runs once, on the loop thread.
     private func finish(status: Int32) {
         guard handle.finished.compareExchange(expected: false, desired: true, ordering: .acquiringAndReleasing).exchanged else { return }
-        if status < 0 {
+        // After an abort the loop ends with -ENODEV; only an end nobody asked for is an error.
+        if status < 0 && !handle.detached.load(ordering: .acquiring) {
             logger.error("FUSE loop ended with error \(status)")
         }
         core.drain(timeout: 2)

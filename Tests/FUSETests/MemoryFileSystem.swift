@@ -134,7 +134,7 @@ final class MemoryFileSystem: FileSystemOperations, Sendable {
         guard flags & O_ACCMODE == O_RDONLY else { throw FUSEError.accessDenied }
         events.withLock { $0.opens += 1 }
         if case .backingFile(let path) = n.content {
-            let fd = Glibc.open(path, O_RDONLY)
+            let fd = Glibc.open(path, O_RDONLY | O_CLOEXEC)
             guard fd >= 0 else { throw FUSEError.ioError }
             return OpenReply(handle: UInt64(fd), directIO: directIO)
         }

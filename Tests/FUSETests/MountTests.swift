@@ -144,7 +144,7 @@ struct MountTests {
             let renameErr = try await blocking { rename(mnt + "/a.txt", mnt + "/b.txt") == 0 ? 0 : errno }
             #expect(renameErr == EROFS)
             let createErr = try await blocking { () -> Int32 in
-                let fd = open(mnt + "/new.txt", O_CREAT | O_WRONLY, 0o644)
+                let fd = open(mnt + "/new.txt", O_CREAT | O_WRONLY | O_CLOEXEC, 0o644)
                 if fd >= 0 { close(fd); return 0 }
                 return errno
             }

@@ -18,7 +18,7 @@ enum Sys {
     }
 
     static func pread(_ path: String, offset: Int, count: Int) throws -> [UInt8] {
-        let fd = open(path, O_RDONLY)
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { throw Failure(call: "open \(path)", errno: errno) }
         defer { close(fd) }
         return try pread(fd: fd, offset: offset, count: count)

@@ -20,43 +20,56 @@ public func run(_ arguments: [String], timeout: Double = 30, environment: [Strin
 
 /// The synchronous form of `run`, for code already off the pool.
 ///
-/// Output goes to temporary files, not pipes: children started at the same moment by other threads
-/// can inherit a pipe's write end, and reading to end-of-file would then wait for them too.
+/// Spawns and reaps the child itself (posix_spawn and waitpid) rather than through Foundation's
+/// `Process`, whose exit notification is delivered on Dispatch's global threads and so waits
+/// whenever other work keeps them busy. Output goes to temporary files, not pipes: children started
+/// at the same moment by other threads can inherit a pipe's write end, and reading to end-of-file
+/// would then wait for them too.
 public func runBlocking(_ arguments: [String], timeout: Double = 30, environment: [String: String]? = nil) throws -> CommandResult {
     let dir = try TemporaryDirectory(prefix: "mavifs-run")
     defer { dir.remove() }
     let outPath = dir.appending("stdout"), errPath = dir.appending("stderr")
-    _ = FileManager.default.createFile(atPath: outPath, contents: nil)
-    _ = FileManager.default.createFile(atPath: errPath, contents: nil)
-    let out = try FileHandle(forWritingTo: URL(fileURLWithPath: outPath))
-    let err = try FileHandle(forWritingTo: URL(fileURLWithPath: errPath))
+
+    var actions = posix_spawn_file_actions_t()
+    posix_spawn_file_actions_init(&actions)
+    defer { posix_spawn_file_actions_destroy(&actions) }
+    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+    posix_spawn_file_actions_addopen(&actions, 1, outPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+    posix_spawn_file_actions_addopen(&actions, 2, errPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+
+    let env = (environment.map { ProcessInfo.processInfo.environment.merging($0) { $1 } } ?? ProcessInfo.processInfo.environment)
+        .map { "\($0.key)=\($0.value)" }
+    let argv = arguments.map { strdup($0) } + [nil]
+    let envp = env.map { strdup($0) } + [nil]
     defer {
-        try? out.close()
-        try? err.close()
+        argv.forEach { free($0) }
+        envp.forEach { free($0) }
     }
+    var pid: pid_t = 0
+    let rc = posix_spawnp(&pid, arguments[0], &actions, nil, argv, envp)
+    guard rc == 0 else { throw POSIXError(POSIXErrorCode(rawValue: rc) ?? .EIO) }
 
-    let p = Process()
-    p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    p.arguments = arguments
-    if let environment { p.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 } }
-    p.standardOutput = out
-    p.standardError = err
-    p.standardInput = FileHandle.nullDevice
-    let exited = OneShot<Int32>()
-    p.terminationHandler = { exited.fulfil($0.terminationStatus) }
-    try p.run()
-
+    var status: Int32 = 0
+    var exited = false
     let deadline = Date().addingTimeInterval(timeout)
-    while exited.current == nil && Date() < deadline { usleep(2_000) }
-    if exited.current == nil {
-        kill(p.processIdentifier, SIGKILL)
-        let grace = Date().addingTimeInterval(5)
-        while exited.current == nil && Date() < grace { usleep(2_000) }
+    while !exited {
+        let r = waitpid(pid, &status, WNOHANG)
+        if r == pid { exited = true; break }
+        if r < 0 && errno != EINTR { break }
+        if Date() >= deadline {
+            kill(pid, SIGKILL)
+            _ = waitpid(pid, &status, 0)
+            status = -9 << 8
+            break
+        }
+        usleep(2_000)
     }
     let stdout = (try? Data(contentsOf: URL(fileURLWithPath: outPath))) ?? Data()
     let stderr = (try? Data(contentsOf: URL(fileURLWithPath: errPath))) ?? Data()
+    // Exit code when the child exited normally; 128 + signal when a signal ended it.
+    let code: Int32 = (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
     return CommandResult(
-        status: exited.current ?? -9,
+        status: exited ? code : -9,
         stdout: String(decoding: stdout, as: UTF8.self),
         stderr: String(decoding: stderr, as: UTF8.self),
         stdoutBytes: Array(stdout))
