@@ -52,6 +52,26 @@ struct UploadCommandTests {
         }
     }
 
+    @Test("on a terminal, progress is redrawn on one line and ends with the new id; piped, it is silent")
+    func progressOnTerminal() async throws {
+        let file = try await VideoFixtures.sharedMP4()
+        try await ServerHarness.withServer { server in
+            // `script` gives the command a pseudo-terminal; the key reaches it through the environment.
+            let command = [try MavifsBinary.path(), "upload", "--endpoint", server.baseURL, file]
+                .map { "'" + $0.replacingOccurrences(of: "'", with: #"'\''"#) + "'" }.joined(separator: " ")
+            let result = try await run(["script", "-qec", command, "/dev/null"], timeout: 60, environment: ["MAVI_API_KEY": server.apiKey])
+            #expect(result.status == 0)
+            expectNoKey(result, server.apiKey)
+            let name = URL(fileURLWithPath: file).lastPathComponent
+            #expect(result.stdout.contains("\r\u{1B}[K\(name): 100%"), "the sending line is redrawn in place")
+            #expect(result.stdout.contains("\(name): uploaded as VI"))
+
+            let piped = try await upload([file], server: server, key: server.apiKey)
+            #expect(piped.status == 0 && piped.stderr.isEmpty, "no progress noise in a pipe: \(piped.stderr)")
+            expectNoKey(piped, server.apiKey)
+        }
+    }
+
     @Test("a wrong key fails with the service's reason, sent once, and is never printed")
     func wrongKey() async throws {
         let file = try await VideoFixtures.sharedMP4()

@@ -62,6 +62,54 @@ struct LiveUploadTests {
         }
     }
 
+    @Test("the cover_url of a parsed video is a JPEG")
+    func cover() async throws {
+        try await withLiveLibrary { library in
+            let video = try await library.uploadAndWait(try await VideoFixtures.sharedMP4())
+            let url = try #require(video.coverURL.flatMap(URL.init(string:)))
+            guard case .partial(let range, let stream) = try await library.client.fetchRange(url, range: 0...2) else {
+                Issue.record("the cover URL does not honour Range")
+                return
+            }
+            #expect(try await data(of: stream) == Data([0xFF, 0xD8, 0xFF]), "the JPEG start-of-image marker")
+            #expect((range.completeLength ?? 0) > 100)
+        }
+    }
+
+    @Test("with retain_original_video false the video is parsed, then its original is gone")
+    func originalNotRetained() async throws {
+        try await withLiveLibrary { library in
+            let video = try await library.uploadAndWait(
+                try await VideoFixtures.sharedMP4(), fields: UploadFields(retainOriginalVideo: false))
+            #expect(video.status == .parsed && video.width != nil && video.coverURL != nil)
+            #expect(video.videoURL == nil && video.blob == nil, "no file left to point at")
+            let error = await clientError { try await library.client.download(videoNo: video.videoNo) }
+            guard case .jsonInsteadOfBytes? = error else { Issue.record("got \(String(describing: error))"); return }
+        }
+    }
+
+    // Kept small: the server's multipart parsing runs at about 1 MB/s in a debug build.
+    @Test("a multi-megabyte file streams up in chunks, and back byte for byte")
+    func largeFile() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let path = directory.appending("large.mkv")
+        let size: Int64 = 3 << 20
+        try VideoFixtures.makeSparseFile(at: path, size: size)
+        try await withLiveLibrary { library in
+            let sent = Mutex<[Int64]>([])
+            let reply = try await library.client.upload(file: path) { event in
+                if case .sending(let bytes, _) = event { sent.withLock { $0.append(bytes) } }
+            }
+            let progress = sent.withLock { $0 }
+            #expect(progress.count > 3 && progress.last == size && progress == progress.sorted())
+            let stored = try #require(try await library.client.getMetadata(videoNo: reply.videoNo))
+            #expect(stored.size == size && stored.blob?.hasSuffix(".mkv") == true)
+            let downloaded = try await data(of: library.client.download(videoNo: reply.videoNo, expectedLength: size))
+            #expect(downloaded == Data(count: Int(size)))
+        }
+    }
+
     @Test("a file that is no video ends FAIL with a cause")
     func notAVideo() async throws {
         let directory = try TemporaryDirectory()
