@@ -132,6 +132,8 @@ let package = Package(
                 .product(name: "Hummingbird", package: "hummingbird"),
             ]
         ),
+        // Runs the built `mavifs` binary as a subprocess against an in-process server.
+        .testTarget(name: "MavifsCommandTests", dependencies: ["MaviClient", "MaviAPI", "MaviServer", "TestSupport"]),
         .testTarget(name: "MaviLibraryTests", dependencies: ["MaviLibrary", "MaviClient", "MaviAPI", "TestSupport"]),
         .testTarget(name: "MaviFSTests", dependencies: ["MaviFS", "MaviLibrary", "MaviClient", "MaviServer", "TestSupport"]),
     ],

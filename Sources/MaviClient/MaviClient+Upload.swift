@@ -29,17 +29,7 @@ extension MaviClient {
             throw MaviClientError.invalidRequest(endpoint: .upload, reason: "'\(fileName)' is larger than \(APILimits.maxUploadBytes) bytes")
         }
 
-        var form = MultipartForm()
-        form.addField("unique_id", configuration.namespace)
-        for tag in fields.tags { form.addField("tags", tag) }
-        if let cameraModel = fields.cameraModel { form.addField("camera_model", cameraModel) }
-        if let takenAt = fields.takenAt { form.addField("datetime_taken", takenAt) }
-        if let location = fields.location {
-            form.addField("latitude", String(location.latitude))
-            form.addField("longitude", String(location.longitude))
-        }
-        if let callback = fields.callback { form.addField("callback", callback) }
-        if let retain = fields.retainOriginalVideo { form.addField("retain_original_video", String(retain)) }
+        var form = uploadForm(fields)
         form.beginFile(field: "file", fileName: fileName, contentType: MultipartForm.videoContentType(forExtension: ext))
 
         let url = url(for: .upload)
@@ -74,6 +64,22 @@ extension MaviClient {
             throw MaviClientError.invalidResponse(endpoint: .upload, reason: "the reply has no data")
         }
         return reply
+    }
+
+    /// A form holding the namespace and `fields`, the text part of both kinds of upload.
+    func uploadForm(_ fields: UploadFields) -> MultipartForm {
+        var form = MultipartForm()
+        form.addField("unique_id", configuration.namespace)
+        for tag in fields.tags { form.addField("tags", tag) }
+        if let cameraModel = fields.cameraModel { form.addField("camera_model", cameraModel) }
+        if let takenAt = fields.takenAt { form.addField("datetime_taken", takenAt) }
+        if let location = fields.location {
+            form.addField("latitude", String(location.latitude))
+            form.addField("longitude", String(location.longitude))
+        }
+        if let callback = fields.callback { form.addField("callback", callback) }
+        if let retain = fields.retainOriginalVideo { form.addField("retain_original_video", String(retain)) }
+        return form
     }
 
     /// The size of the file at `path` (following symbolic links), which must be a regular file.

@@ -169,7 +169,7 @@ extension MaviClient {
         var firstSent: ContinuousClock.Instant?
         var attempt = 1
         while true {
-            let limiter = limiters[endpoint]
+            let limiter = limiters[endpoint.pacedAs]
             let permit: RateLimiter.Permit?
             do {
                 permit = try await limiter?.acquire(onWait: onPacingWait)

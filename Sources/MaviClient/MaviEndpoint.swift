@@ -11,10 +11,18 @@ public enum MaviEndpoint: String, Sendable, Hashable, CaseIterable, CustomString
     case object = "download_object"
     case deleteVideos = "delete_videos"
     case upload
+    /// `POST /upload_url`: the service fetches the video from a URL.
+    case uploadURL = "upload_url"
     /// A ranged `GET` of any URL, such as a video's CDN `video_url`.
     case range
 
     public var description: String { rawValue }
+
+    /// The endpoint whose rate limit this one counts against. The service limits uploads "by file
+    /// or URL" together, so `upload_url` waits its turn with `upload`.
+    var pacedAs: MaviEndpoint {
+        self == .uploadURL ? .upload : self
+    }
 
     /// The path of the endpoint on the API host, or `nil` for requests to arbitrary URLs.
     var path: String? {
@@ -25,6 +33,7 @@ public enum MaviEndpoint: String, Sendable, Hashable, CaseIterable, CustomString
         case .object: APIPath.downloadV2
         case .deleteVideos: APIPath.deleteVideos
         case .upload: APIPath.upload
+        case .uploadURL: APIPath.uploadURL
         case .range: nil
         }
     }

@@ -12,7 +12,15 @@ struct MultipartForm: Sendable {
 
     var contentType: String { "multipart/form-data; boundary=\(boundary)" }
 
+    /// Closes the body after a file's bytes.
     var tail: ByteBuffer { ByteBuffer(string: "\r\n--\(boundary)--\r\n") }
+
+    /// The whole body of a form that has text fields only (each already ends its line).
+    var fieldsOnly: ByteBuffer {
+        var body = head
+        body.writeString("--\(boundary)--\r\n")
+        return body
+    }
 
     mutating func addField(_ name: String, _ value: String) {
         head.writeString("--\(boundary)\r\nContent-Disposition: form-data; name=\"\(Self.quoted(name))\"\r\n\r\n\(value)\r\n")

@@ -38,6 +38,16 @@ struct ParsingTests {
         #expect(boundary.value == "multipart/form-data" && boundary.parameters["boundary"] == "----abc")
     }
 
+    @Test("Form file names: a quote escaped the browser way or with a backslash reads back as a quote")
+    func formFileNames() {
+        let browser = HeaderParameters(#"form-data; name="file"; filename="say %22cheese%22.mp4""#)
+        #expect(HeaderParameters.formFileName(browser.parameters["filename"] ?? "") == #"say "cheese".mp4"#)
+        let escaped = HeaderParameters(#"form-data; name="file"; filename="say \"cheese\".mp4""#)
+        #expect(HeaderParameters.formFileName(escaped.parameters["filename"] ?? "") == #"say "cheese".mp4"#)
+        #expect(HeaderParameters.formFileName("100% fun %41.mp4") == "100% fun %41.mp4")
+        #expect(HeaderParameters.formFileName("a%0d%0Ab.mp4") == "a\r\nb.mp4")
+    }
+
     @Test("Upload fields: tag spellings, defaults, capture time")
     func uploadFields() throws {
         let fields = try UploadFields([

@@ -40,6 +40,12 @@ public enum VideoFixtures {
         try handle.truncate(atOffset: UInt64(size))
     }
 
+    /// The same MP4 as `makeMP4`, made once per test process and shared (ffmpeg is the slow part
+    /// of a test). Callers must not modify or delete it.
+    public static func sharedMP4(seconds: Double = 1, width: Int = 160, height: Int = 120, fps: Int = 25) async throws -> String {
+        try await SharedMP4s.shared.path(seconds: seconds, width: width, height: height, fps: fps)
+    }
+
     private static func runFFmpeg(_ arguments: [String]) async throws -> Int32 {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
@@ -56,5 +62,28 @@ public enum VideoFixtures {
                 continuation.resume(throwing: error)
             }
         }
+    }
+}
+
+/// The files behind `VideoFixtures.sharedMP4`, one per set of parameters, in a directory of this
+/// process.
+private actor SharedMP4s {
+    static let shared = SharedMP4s()
+
+    private let directory = NSTemporaryDirectory() + "mavifs-fixture-videos-\(getpid())-\(UUID().uuidString.prefix(8))"
+    private var made: [String: Task<String, any Error>] = [:]
+
+    func path(seconds: Double, width: Int, height: Int, fps: Int) async throws -> String {
+        let name = "testsrc-\(seconds)s-\(width)x\(height)-\(fps).mp4"
+        if let task = made[name] { return try await task.value }
+        let path = directory + "/" + name
+        let directory = directory
+        let task = Task {
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            try await VideoFixtures.makeMP4(at: path, seconds: seconds, width: width, height: height, fps: fps)
+            return path
+        }
+        made[name] = task
+        return try await task.value
     }
 }

@@ -73,7 +73,7 @@ final class VideoProcessor: Service, Sendable {
         if delay > .zero { try await Task.sleep(for: delay) }
 
         if let source = record.sourceURL, !record.hasOriginal {
-            guard let size = await fetch(source, to: original) else {
+            guard let size = try await fetch(source, to: original) else {
                 try await finish(record, status: .fail, cause: ServerMessages.causeFetchFailed)
                 return
             }
@@ -125,7 +125,9 @@ final class VideoProcessor: Service, Sendable {
         }
     }
 
-    private func fetch(_ url: String, to path: String) async -> Int64? {
+    /// The fetched size, or nil when the source cannot be fetched. Throws only when cancelled:
+    /// a shutdown leaves the video `UNPARSE`, to be fetched again on the next start.
+    private func fetch(_ url: String, to path: String) async throws -> Int64? {
         let temporary = layout.newTemporaryFile()
         defer { try? FileManager.default.removeItem(atPath: temporary) }
         do {
@@ -134,6 +136,7 @@ final class VideoProcessor: Service, Sendable {
             try FileManager.default.moveItem(atPath: temporary, toPath: path)
             return size
         } catch {
+            try Task.checkCancellation()
             logger.warning("fetching the source of an upload_url video failed: \(error)")
             return nil
         }

@@ -48,3 +48,16 @@ struct HeaderParameters: Equatable {
         self.parameters = parameters
     }
 }
+
+extension HeaderParameters {
+    /// A `filename` from a form part as its sender meant it. Browsers (and the mavifs client)
+    /// write `"`, CR and LF as `%22`, `%0D` and `%0A` (WHATWG); other senders escape a quote with
+    /// a backslash, which the quoted-string parsing above already undoes. Only these three
+    /// sequences are decoded: any other `%` is part of the name ("100% fun.mp4").
+    static func formFileName(_ raw: String) -> String {
+        guard raw.contains("%") else { return raw }
+        return raw.replacingOccurrences(of: "%22", with: "\"")
+            .replacingOccurrences(of: "%0D", with: "\r", options: .caseInsensitive)
+            .replacingOccurrences(of: "%0A", with: "\n", options: .caseInsensitive)
+    }
+}

@@ -136,7 +136,7 @@ private final class FormCollector {
         let decided: PartKind
         if let fileName = disposition.parameters["filename"] {
             if name == "file", filePart == nil {
-                filePart = (fileName, headers["content-type"])
+                filePart = (HeaderParameters.formFileName(fileName), headers["content-type"])
                 decided = .file
             } else {
                 decided = .ignored

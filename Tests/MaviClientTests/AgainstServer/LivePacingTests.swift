@@ -1,0 +1,47 @@
+import Foundation
+import MaviAPI
+@testable import MaviClient
+import Testing
+import TestSupport
+
+@Suite("Against mavifs serve: pacing within the rate limits", .timeLimit(.minutes(1)))
+struct LivePacingTests {
+    private static let calls = 12
+
+    /// Sends `calls` list requests at once.
+    private func burst(_ client: MaviClient) async -> [Result<VideoPage, MaviClientError>] {
+        await withTaskGroup(of: Result<VideoPage, MaviClientError>.self) { group in
+            for _ in 0..<Self.calls {
+                group.addTask {
+                    do { return .success(try await client.listVideos()) } catch let error as MaviClientError { return .failure(error) } catch {
+                        return .failure(.transport(endpoint: .listVideos, reason: "\(error)"))
+                    }
+                }
+            }
+            return await group.reduce(into: []) { $0.append($1) }
+        }
+    }
+
+    @Test("paced at the documented 5/s, a burst of 12 lists slows down and is never refused")
+    func paced() async throws {
+        try await withLiveLibrary(rateLimits: true, client: { $0.pacing = .documented; $0.retry = .never }) { library in
+            let started = ContinuousClock.now
+            let results = await burst(library.client)
+            let elapsed = ContinuousClock.now - started
+            #expect(results.allSatisfy { (try? $0.get()) != nil }, "\(results.compactMap { if case .failure(let e) = $0 { e } else { nil } })")
+            #expect(library.stats.requests(.listVideos) == Self.calls, "nothing was refused and sent again")
+            // 5 at once, 5 a second later, 2 a second after that.
+            #expect(elapsed >= .milliseconds(1_950))
+        }
+    }
+
+    @Test("unpaced, the same burst is refused with 0429: the server really limits")
+    func unpaced() async throws {
+        try await withLiveLibrary(rateLimits: true, client: { $0.pacing = .unlimited; $0.retry = .never }) { library in
+            let results = await burst(library.client)
+            let refused = results.filter { if case .failure(.rateLimited) = $0 { true } else { false } }
+            #expect(!refused.isEmpty)
+            #expect(refused.count + results.filter { (try? $0.get()) != nil }.count == Self.calls)
+        }
+    }
+}
