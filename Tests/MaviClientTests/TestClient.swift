@@ -37,7 +37,7 @@ final class LogCapture: Sendable {
 }
 
 /// Retries with millisecond delays, so that tests of retry decisions run fast.
-let fastRetry = RetryPolicy(maxAttempts: 4, baseDelay: .milliseconds(2), maxDelay: .milliseconds(10), deadline: .seconds(10))
+let fastRetry = RetryPolicy(maxAttempts: 4, baseDelay: .milliseconds(2), maxDelay: .milliseconds(10), deadline: .seconds(60))
 
 func testConfiguration(
     _ endpoint: URL,
