@@ -118,7 +118,9 @@ enum Fallocate {
 }
 
 /// Runs blocking file work (fsync, hole punching, directory scans) on NIO's thread pool, never on
-/// the Swift concurrency pool, whose few threads must stay free to answer reads.
+/// the Swift concurrency pool, whose few threads must stay free to answer reads. The work runs to
+/// its end even when the calling task is cancelled: a flush cut short would leave evictions
+/// unsettled.
 func offloaded<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
-    try await NIOThreadPool.singleton.runIfActive(body)
+    try await NIOThreadPool.singleton.runIfActive(eventLoop: MultiThreadedEventLoopGroup.singleton.any(), body).get()
 }

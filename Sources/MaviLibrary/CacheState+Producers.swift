@@ -55,11 +55,12 @@ extension CacheState {
             return .stop
         }
         if stream.writingBlock == block { return .write }
-        let slot = entry.slots[block]
-        let ownsOrFree = slot.phase == .absent || slot.phase == .writing && slot.writer == streamID
         // A block is only ever written from its first byte in one pass, so "written up to the
-        // stream's position" is exact.
-        guard offset == entry.geometry.start(of: block), ownsOrFree else { return .skip }
+        // stream's position" is exact. The stream takes over a block a ranged fetch is still
+        // writing: the fetch notices and stops (both write the same bytes meanwhile), so a fetch
+        // that fails later cannot leave a hole behind the stream.
+        let phase = entry.slots[block].phase
+        guard offset == entry.geometry.start(of: block), phase == .absent || phase == .writing else { return .skip }
         entry.slots[block].phase = .writing
         entry.slots[block].writer = streamID
         stream.writingBlock = block
@@ -151,11 +152,10 @@ extension CacheState {
 
     // MARK: - Handles and the stop policy
 
-    mutating func handleOpened(_ key: CacheKey) -> [CacheKey] {
-        let (entry, stale) = entry(for: key)
+    mutating func handleOpened(_ key: CacheKey) {
+        let entry = entry(for: key)
         entry.openHandles += 1
         entry.stream?.background = false
-        return stale
     }
 
     /// A handle closed. When it was the last and nobody waits, the stream either carries on in

@@ -54,19 +54,20 @@ extension CacheState {
     mutating func planRead(
         _ request: ReadRequest, waiter: ReadWaiter, limits: PlanningLimits, now: ContinuousClock.Instant,
         rangeSupport: (String) -> RangeSupportRegistry.Support
-    ) -> (ReadStep, stale: [CacheKey]) {
-        guard !shuttingDown else { return (.fail(.shutDown), []) }
-        let (entry, stale) = entry(for: request.key)
+    ) -> ReadStep {
+        guard !shuttingDown else { return .fail(.shutDown) }
+        guard !forgotten.contains(request.key.videoNo) else { return .fail(.forgotten) }
+        let entry = entry(for: request.key)
         withdraw(waiter.id, from: entry)
         if let source = request.source { entry.source = source }
-        guard let blocks = entry.geometry.blocks(covering: request.range) else { return (.fail(.cacheIO(operation: "plan", errno: 22)), stale) }
+        guard let blocks = entry.geometry.blocks(covering: request.range) else { return .fail(.cacheIO(operation: "plan", errno: 22)) }
 
         let missing = blocks.filter { !isReadable(entry, block: $0, upTo: request.range.upperBound) }
-        guard let file = entry.file else { return (.needFile(entry.id, entry.key), stale) }
+        guard let file = entry.file else { return .needFile(entry.id, entry.key) }
         if missing.isEmpty {
             for block in blocks { entry.slots[block].pins += 1 }
             entry.activeReads += 1
-            return (.ready(file: file, entry: entry.id, blocks: blocks), stale)
+            return .ready(file: file, entry: entry.id, blocks: blocks)
         }
 
         let rangesUsable = rangesUsable(entry, limits: limits, rangeSupport: rangeSupport)
@@ -91,7 +92,7 @@ extension CacheState {
                 startStream = true
                 if alsoRange { byRange.append(block) }
             case .streamEnd: break
-            case .failed(let error): return (.fail(error), stale)
+            case .failed(let error): return .fail(error)
             }
         }
         if startStream { launches.stream = beginStream(entry, file: file, now: now) }
@@ -106,7 +107,7 @@ extension CacheState {
         }
         entry.waiters[waiter.id] = WaitRegistration(
             waiter: waiter, wakeAtStreamPosition: waitsOnStream ? request.range.upperBound : nil, pinned: pinned)
-        return (.wait(launches), stale)
+        return .wait(launches)
     }
 
     /// Removes a waiter's registration (it woke, timed out or was cancelled), unpinning its blocks.

@@ -9,6 +9,13 @@ struct CacheCounters {
     var bytesEvicted: Int64 = 0
 }
 
+/// The files of a removed entry, and the lock its flushes hold (a flush in flight could write
+/// the record again after an early delete).
+struct DiscardedFile: Sendable {
+    let key: CacheKey
+    let flushLock: AsyncLock
+}
+
 /// What a writer learned when it asked for room for a block.
 enum Reservation: Equatable {
     case reserved
@@ -42,6 +49,10 @@ struct CacheState {
     var tick: UInt64 = 0
     var counters = CacheCounters()
     var shuttingDown = false
+    /// Videos deleted while this process runs: reads of them fail instead of fetching them again.
+    var forgotten = Set<String>()
+    /// Removed entries whose files are still to be deleted.
+    var discarded: [DiscardedFile] = []
 
     init(blockSize: Int, maxBytes: Int64) {
         self.blockSize = blockSize
@@ -54,15 +65,22 @@ struct CacheState {
     }
 
     /// The entry for `key`, created if needed. Entries of the same video under another size are
-    /// stale (the video changed) and are dropped; their keys are returned so their files can go.
-    mutating func entry(for key: CacheKey) -> (VideoEntry, stale: [CacheKey]) {
-        if let id = byKey[key], let entry = entries[id] { return (entry, []) }
+    /// stale (the video changed) and are dropped.
+    mutating func entry(for key: CacheKey) -> VideoEntry {
+        if let id = byKey[key], let entry = entries[id] { return entry }
         let stale = byKey.keys.filter { $0.namespace == key.namespace && $0.videoNo == key.videoNo && $0.size != key.size }
         for old in stale { _ = removeEntry(byKey[old]!) }
         let entry = VideoEntry(id: makeID(), key: key, blockSize: blockSize)
         entries[entry.id] = entry
         byKey[key] = entry.id
-        return (entry, stale)
+        return entry
+    }
+
+    /// Files of removed entries, to delete once any flush of theirs in flight has finished.
+    mutating func takeDiscarded() -> [DiscardedFile] {
+        guard !discarded.isEmpty else { return [] }
+        defer { discarded = [] }
+        return discarded
     }
 
     /// Adds an entry loaded from disk with its complete blocks, as the least recently used so far.
@@ -91,6 +109,7 @@ struct CacheState {
         }
         entry.stream?.stopRequested = true
         wakeAll(entry)
+        discarded.append(DiscardedFile(key: entry.key, flushLock: entry.flushLock))
         return entry
     }
 

@@ -94,11 +94,12 @@ public final class VideoReader: Sendable {
         let timeout = configuration.readTimeout
         while true {
             var step = ReadStep.fail(.shutDown)
-            var stale: [CacheKey] = []
+            var discarded: [DiscardedFile] = []
             let signal = await waiter.wait { waiter in
                 let now = ContinuousClock.now
-                (step, stale) = state.withLock {
-                    $0.planRead(request, waiter: waiter, limits: limits, now: now, rangeSupport: rangeSupport.support(of:))
+                (step, discarded) = state.withLock { state in
+                    let step = state.planRead(request, waiter: waiter, limits: limits, now: now, rangeSupport: rangeSupport.support(of:))
+                    return (step, state.takeDiscarded())
                 }
                 guard case .wait(let launches) = step else { return false }
                 launch(launches)
@@ -110,7 +111,7 @@ public final class VideoReader: Sendable {
                 }
                 return true
             }
-            removeFiles(of: stale)
+            delete(discarded)
             switch step {
             case .ready(let file, let entry, let blocks):
                 return try copyOut(request, from: file, entry: entry, blocks: blocks, waited: waited)
@@ -190,9 +191,12 @@ public final class VideoReader: Sendable {
 
     /// A file handle on `video` was opened: its stream is wanted while any handle is open.
     public func opened(_ video: Video) {
-        guard let size = video.size, size >= 0 else { return }
-        let stale = state.withLock { $0.handleOpened(CacheKey(namespace: namespace, videoNo: video.videoNo, size: size)) }
-        removeFiles(of: stale)
+        guard let size = video.size, size >= 0, !state.withLock({ $0.forgotten.contains(video.videoNo) }) else { return }
+        let discarded = state.withLock { state in
+            state.handleOpened(CacheKey(namespace: namespace, videoNo: video.videoNo, size: size))
+            return state.takeDiscarded()
+        }
+        delete(discarded)
     }
 
     /// A file handle on `video` was closed. After the last one, a stream nobody waits on follows
@@ -210,12 +214,14 @@ public final class VideoReader: Sendable {
 
     /// The video was deleted: its streams stop, its waiting reads fail, its cache files go.
     public func forget(videoNo: String) {
-        let removed = state.withLock { state -> [(CacheKey, Int?)] in
+        let (streams, discarded) = state.withLock { state -> ([Int], [DiscardedFile]) in
+            state.forgotten.insert(videoNo)
             let ids = state.entries.values.filter { $0.key.namespace == namespace && $0.key.videoNo == videoNo }.map(\.id)
-            return ids.compactMap { id in state.removeEntry(id).map { ($0.key, $0.stream?.id) } }
+            let streams = ids.compactMap { state.removeEntry($0)?.stream?.id }
+            return (streams, state.takeDiscarded())
         }
-        for (_, stream) in removed { if let stream { cancelProducer(stream) } }
-        removeFiles(of: removed.map(\.0))
+        for stream in streams { cancelProducer(stream) }
+        delete(discarded)
     }
 
     public func stats() -> CacheStats {
@@ -311,10 +317,15 @@ public final class VideoReader: Sendable {
         }
     }
 
-    func removeFiles(of keys: [CacheKey]) {
-        for key in keys {
-            CacheFiles.remove(layout.recordFile(key))
-            CacheFiles.remove(layout.dataFile(key))
+    /// Deletes the files of removed entries, each after any flush of it in flight.
+    func delete(_ discarded: [DiscardedFile]) {
+        for file in discarded {
+            register(state.withLock { $0.makeID() }) { [layout] in
+                await file.flushLock.withLock {
+                    CacheFiles.remove(layout.recordFile(file.key))
+                    CacheFiles.remove(layout.dataFile(file.key))
+                }
+            }
         }
     }
 }
