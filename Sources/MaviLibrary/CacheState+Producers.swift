@@ -26,8 +26,11 @@ enum StreamNext {
 enum StreamAction {
     /// Write them (the stream owns the block).
     case write
-    /// The block is cached, or another writer owns it: skip its bytes.
+    /// The block is cached: skip its bytes.
     case skip
+    /// The block is being evicted (or a failed writer's bytes are being punched out): wait for
+    /// that to settle, then ask again — skipping it would leave a hole behind the stream.
+    case settle
     case stop
 }
 
@@ -60,7 +63,9 @@ extension CacheState {
         // writing: the fetch notices and stops (both write the same bytes meanwhile), so a fetch
         // that fails later cannot leave a hole behind the stream.
         let phase = entry.slots[block].phase
-        guard offset == entry.geometry.start(of: block), phase == .absent || phase == .writing else { return .skip }
+        guard offset == entry.geometry.start(of: block) else { return .skip }
+        if phase == .evicting { return .settle }
+        guard phase == .absent || phase == .writing else { return .skip }
         entry.slots[block].phase = .writing
         entry.slots[block].writer = streamID
         stream.writingBlock = block

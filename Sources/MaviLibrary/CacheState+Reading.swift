@@ -2,7 +2,15 @@
 struct ReadRequest {
     let key: CacheKey
     let range: Range<Int64>
-    let source: RangeSource?
+    let hint: SourceHint
+}
+
+/// The listing's fields that say where ranged reads may go; resolved into a ``RangeSource`` only
+/// when a read misses and they changed (signed CDN URLs do).
+struct SourceHint: Equatable {
+    var videoURL: String?
+    var bucket: String?
+    var blob: String?
 }
 
 /// Work a read (or a prefetch) asks to start once it has left the lock.
@@ -37,6 +45,8 @@ enum ReadStep {
     case needFile(EntryID, CacheKey)
     /// The read is registered as waiting; start these producers.
     case wait(Launches)
+    /// Not cached, and no waiter was given to register.
+    case notReady
     case fail(VideoReadError)
 }
 
@@ -50,16 +60,16 @@ struct PlanningLimits {
 extension CacheState {
     /// Decides how a read gets its bytes: at once if they are cached, else by waiting on the
     /// stream or on ranged fetches, started here as needed. Registers `waiter` when it must wait
-    /// (in the same critical section as the check, so no wake can be missed).
+    /// (in the same critical section as the check, so no wake can be missed). Without a waiter,
+    /// only answers whether the bytes are there, changing nothing (the fast path of cache hits).
     mutating func planRead(
-        _ request: ReadRequest, waiter: ReadWaiter, limits: PlanningLimits, now: ContinuousClock.Instant,
-        rangeSupport: (String) -> RangeSupportRegistry.Support
+        _ request: ReadRequest, waiter: ReadWaiter?, limits: PlanningLimits, now: ContinuousClock.Instant,
+        rangeSupport: (String) -> RangeSupportRegistry.Support, resolveSource: (SourceHint) -> RangeSource?
     ) -> ReadStep {
         guard !shuttingDown else { return .fail(.shutDown) }
         guard !forgotten.contains(request.key.videoNo) else { return .fail(.forgotten) }
         let entry = entry(for: request.key)
-        withdraw(waiter.id, from: entry)
-        if let source = request.source { entry.source = source }
+        if let waiter { withdraw(waiter.id, from: entry) }
         guard let blocks = entry.geometry.blocks(covering: request.range) else { return .fail(.cacheIO(operation: "plan", errno: 22)) }
 
         let missing = blocks.filter { !isReadable(entry, block: $0, upTo: request.range.upperBound) }
@@ -68,6 +78,11 @@ extension CacheState {
             for block in blocks { entry.slots[block].pins += 1 }
             entry.activeReads += 1
             return .ready(file: file, entry: entry.id, blocks: blocks)
+        }
+        guard let waiter else { return .notReady }
+        if entry.sourceHint != request.hint {
+            entry.sourceHint = request.hint
+            entry.source = resolveSource(request.hint)
         }
 
         let rangesUsable = rangesUsable(entry, limits: limits, rangeSupport: rangeSupport)

@@ -1,5 +1,4 @@
 import Foundation
-import MaviAPI
 import MaviClient
 import Synchronization
 
@@ -12,11 +11,11 @@ struct RangeSource: Hashable, Sendable {
     /// The video's `video_url`, or its bucket/blob object route when the client does not pace
     /// that route (paced like downloads, 12 a minute, it would make ranged reads slower than
     /// waiting for the stream).
-    static func of(_ video: Video, client: MaviClient) -> RangeSource? {
-        if let text = video.videoURL, let url = URL(string: text), let origin = origin(of: url) {
+    static func of(_ hint: SourceHint, client: MaviClient) -> RangeSource? {
+        if let text = hint.videoURL, let url = URL(string: text), let origin = origin(of: url) {
             return RangeSource(url: url, origin: origin)
         }
-        if let bucket = video.bucket, let blob = video.blob, !bucket.isEmpty, !blob.isEmpty,
+        if let bucket = hint.bucket, let blob = hint.blob, !bucket.isEmpty, !blob.isEmpty,
            client.configuration.pacing[.object] == nil {
             let url = client.objectURL(bucket: bucket, blob: blob)
             if let origin = origin(of: url) { return RangeSource(url: url, origin: origin + " object") }

@@ -94,6 +94,8 @@ final class VideoEntry {
     /// answered for another length).
     var rangeDisabled = false
     var source: RangeSource?
+    /// What `source` was resolved from.
+    var sourceHint: SourceHint?
     var cursors: [ReadCursor] = []
     var waiters: [Int: WaitRegistration] = [:]
     /// The in-memory block states differ from the durable record.

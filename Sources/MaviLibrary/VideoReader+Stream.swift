@@ -64,12 +64,17 @@ extension VideoReader {
             while chunk.readableBytes > 0 {
                 let block = geometry.block(containing: position)
                 let length = min(chunk.readableBytes, Int(geometry.end(of: block) - position))
-                let action = state.withLock { $0.streamWillWrite(ticket.entry, stream: ticket.streamID, block: block, offset: position) }
+                var action = state.withLock { $0.streamWillWrite(ticket.entry, stream: ticket.streamID, block: block, offset: position) }
+                while action == .settle {
+                    await persist(ticket.entry)
+                    if Task.isCancelled { return .stopped }
+                    action = state.withLock { $0.streamWillWrite(ticket.entry, stream: ticket.streamID, block: block, offset: position) }
+                }
                 var wrote: Int64 = 0
                 switch action {
                 case .stop:
                     return .stopped
-                case .skip:
+                case .skip, .settle:
                     break
                 case .write:
                     let roomMade = await makeRoom(patience: nil) {

@@ -75,7 +75,7 @@ public final class VideoReader: Sendable {
         let end = start + min(Int64(size), fileSize - start)
         let request = ReadRequest(
             key: CacheKey(namespace: namespace, videoNo: video.videoNo, size: fileSize), range: start..<end,
-            source: RangeSource.of(video, client: client))
+            hint: SourceHint(videoURL: video.videoURL, bucket: video.bucket, blob: video.blob))
         let granted: Int
         do {
             granted = try await readBuffers.acquire(Int(end - start))
@@ -87,6 +87,13 @@ public final class VideoReader: Sendable {
     }
 
     private func perform(_ request: ReadRequest) async throws(VideoReadError) -> [UInt8] {
+        // Cache hits take the short way: one look under the lock, no waiter.
+        let quick = state.withLock {
+            $0.planRead(request, waiter: nil, limits: limits, now: .now, rangeSupport: rangeSupport.support(of:), resolveSource: resolveSource)
+        }
+        if case .ready(let file, let entry, let blocks) = quick {
+            return try copyOut(request, from: file, entry: entry, blocks: blocks, waited: false)
+        }
         let waiter = ReadWaiter(id: nextWaiterID.add(1, ordering: .relaxed).newValue)
         var timer: Task<Void, Never>?
         defer { timer?.cancel() }
@@ -98,7 +105,8 @@ public final class VideoReader: Sendable {
             let signal = await waiter.wait { waiter in
                 let now = ContinuousClock.now
                 (step, discarded) = state.withLock { state in
-                    let step = state.planRead(request, waiter: waiter, limits: limits, now: now, rangeSupport: rangeSupport.support(of:))
+                    let step = state.planRead(
+                        request, waiter: waiter, limits: limits, now: now, rangeSupport: rangeSupport.support(of:), resolveSource: resolveSource)
                     return (step, state.takeDiscarded())
                 }
                 guard case .wait(let launches) = step else { return false }
@@ -119,6 +127,8 @@ public final class VideoReader: Sendable {
                 try openFile(entry, key: key)
             case .fail(let error):
                 throw error
+            case .notReady:
+                continue  // only the quick look answers this
             case .wait:
                 waited = true
                 switch signal {
@@ -135,6 +145,10 @@ public final class VideoReader: Sendable {
                 }
             }
         }
+    }
+
+    private func resolveSource(_ hint: SourceHint) -> RangeSource? {
+        RangeSource.of(hint, client: client)
     }
 
     /// Copies the pinned bytes out of the cache file, then lets the planner follow the reader.
