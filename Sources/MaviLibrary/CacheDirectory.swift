@@ -117,6 +117,7 @@ enum CacheFiles {
 /// their data file.
 struct CachedFileRecord {
     let key: CacheKey
+    let geometry: BlockGeometry
     let present: BlockBitmap
     /// When the record was last written: the order of eviction across restarts.
     let lastUsed: Double
@@ -148,7 +149,8 @@ enum CacheScanner {
                 } ?? false
                 if usable, let record {
                     usedData.insert((data as NSString).lastPathComponent)
-                    found.append(CachedFileRecord(key: key, present: record.present, lastUsed: CacheFiles.modificationTime(path)))
+                    found.append(CachedFileRecord(
+                        key: key, geometry: record.geometry, present: record.present, lastUsed: CacheFiles.modificationTime(path)))
                 } else if cleanUp {
                     CacheFiles.remove(path)
                     CacheFiles.remove(data)

@@ -6,7 +6,7 @@ import NIOPosix
 /// nothing is cached.
 ///
 /// Reads and writes are short `pread`/`pwrite` calls on local disk and run where they are called;
-/// `fdatasync` and hole punching may take long and belong on ``offloaded(_:)``.
+/// `fdatasync` and hole punching may take long and belong on ``CacheIOThreads``.
 /// The descriptor is closed when the last reference goes away, so a task that holds the object can
 /// never read through a descriptor number that was closed and reused meanwhile.
 final class CacheFile: Sendable {
@@ -117,10 +117,24 @@ enum Fallocate {
     }
 }
 
-/// Runs blocking file work (fsync, hole punching, directory scans) on NIO's thread pool, never on
-/// the Swift concurrency pool, whose few threads must stay free to answer reads. The work runs to
-/// its end even when the calling task is cancelled: a flush cut short would leave evictions
-/// unsettled.
-func offloaded<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
-    try await NIOThreadPool.singleton.runIfActive(eventLoop: MultiThreadedEventLoopGroup.singleton.any(), body).get()
+/// Threads of the cache's own for blocking file work (fsync, hole punching): never the Swift
+/// concurrency pool, whose few threads must stay free to answer reads, nor NIO's shared
+/// blocking pool, where a slow fsync would hold up whoever else reads files through it.
+final class CacheIOThreads: Sendable {
+    private let pool: NIOThreadPool
+
+    init(threads: Int = 2) {
+        pool = NIOThreadPool(numberOfThreads: threads)
+        pool.start()
+    }
+
+    /// Runs `body` on the pool. It runs to its end even when the calling task is cancelled: a
+    /// flush cut short would leave evictions unsettled.
+    func run<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+        try await pool.runIfActive(eventLoop: MultiThreadedEventLoopGroup.singleton.any(), body).get()
+    }
+
+    func shutdown() async {
+        try? await pool.shutdownGracefully()
+    }
 }

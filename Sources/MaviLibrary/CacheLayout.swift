@@ -3,6 +3,7 @@ import Foundation
 /// Where the cache keeps its files.
 ///
 ///     DIR/v1/lock                                  held (flock) by the process using the cache
+///     DIR/v1/traffic.json                          bytes read from the cache and the network, lifetime
 ///     DIR/v1/<namespace>/<video_no>.<size>.data    sparse copy of the video, at its own offsets
 ///     DIR/v1/<namespace>/<video_no>.<size>.blocks  which blocks of the data file are complete
 ///
@@ -20,6 +21,8 @@ struct CacheLayout: Sendable {
     }
 
     var lockFile: String { (root as NSString).appendingPathComponent("lock") }
+    /// Bytes read through the cache over its lifetime (``CacheTraffic``).
+    var trafficFile: String { (root as NSString).appendingPathComponent("traffic.json") }
 
     func namespaceDirectory(_ namespace: String) -> String {
         (root as NSString).appendingPathComponent(Self.encode(namespace))

@@ -45,6 +45,7 @@ extension CacheState {
         stream.attempt = attempt
         stream.position = 0
         stream.attemptStarted = now
+        stream.lastProgress = now
         // A block left half-written by the previous attempt stays claimed by this stream; the new
         // pass takes it up again when it reaches its start.
         stream.writingBlock = nil
@@ -74,10 +75,13 @@ extension CacheState {
     }
 
     /// The stream's position is now `position`. Completes its block when it reached the end.
-    mutating func streamAdvanced(_ entryID: EntryID, stream streamID: Int, to position: Int64, wrote: Int64) -> StreamNext {
+    mutating func streamAdvanced(
+        _ entryID: EntryID, stream streamID: Int, to position: Int64, wrote: Int64, now: ContinuousClock.Instant
+    ) -> StreamNext {
         guard let entry = entries[entryID], var stream = entry.stream, stream.id == streamID else { return .stop }
         counters.bytesStreamed += wrote
         stream.position = position
+        stream.lastProgress = now
         if let block = stream.writingBlock, position >= entry.geometry.end(of: block) {
             stream.writingBlock = nil
             entry.stream = stream

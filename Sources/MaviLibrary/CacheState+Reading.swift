@@ -194,14 +194,17 @@ extension CacheState {
     /// The download stream is the backbone: it fills the whole file in one pass from byte 0. A
     /// block far ahead of it (more than about half a second of its pace, at least two blocks) is
     /// fetched by Range when the source honours it, so that a seek does not wait for the stream.
-    /// Without a running stream, a video already downloaded once in this process is completed by
-    /// Range rather than by a second download.
+    /// A stream that has brought nothing for a second (waiting for the download rate limit, or
+    /// stalled) does not hold reads up either. Without a running stream, a video already
+    /// downloaded once in this process is completed by Range rather than by a second download.
     func producer(for block: Int, of entry: VideoEntry, rangesUsable: Bool, now: ContinuousClock.Instant) -> Producer {
         let start = entry.geometry.start(of: block)
         let nearStart = Int64(2 * blockSize)
         if let stream = entry.stream {
             if stream.stopRequested { return rangesUsable ? .range : .streamEnd }
             if start >= stream.position {
+                // A stream that has not moved for a while is no reason to wait when Range works.
+                if rangesUsable, stream.isStale(now: now), stream.writingBlock != block { return .range }
                 let rate = stream.rate(now: now) ?? 0
                 let lookahead = max(nearStart, Int64(rate * 0.5))
                 return rangesUsable && start > stream.position + lookahead ? .range : .stream
@@ -235,7 +238,7 @@ extension CacheState {
 
     mutating func beginStream(_ entry: VideoEntry, file: CacheFile, now: ContinuousClock.Instant) -> StreamTicket {
         let id = makeID()
-        entry.stream = StreamProgress(id: id, attemptStarted: now)
+        entry.stream = StreamProgress(id: id, attemptStarted: now, lastProgress: now)
         entry.downloadsStarted += 1
         entry.lastFailure = nil
         counters.downloadsStarted += 1

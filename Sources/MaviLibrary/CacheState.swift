@@ -88,7 +88,7 @@ struct CacheState {
         let entry = VideoEntry(id: makeID(), key: key, blockSize: blockSize)
         entry.recordOnDisk = true
         for block in 0..<entry.geometry.blockCount where present[block] {
-            entry.slots[block] = BlockSlot(phase: .present, counted: true, consumed: true)
+            entry.slots[block] = BlockSlot(phase: .present, counted: true, durable: true, consumed: true)
             entry.presentCount += 1
             usedBytes += entry.geometry.length(of: block)
             lru.touch(BlockRef(entry: entry.id, block: block))

@@ -54,7 +54,12 @@ final class RangeSupportRegistry: Sendable {
         }
     }
 
-    func recordIgnored(_ origin: String) {
-        known.withLock { $0[origin] = .ignored }
+    /// Returns whether this is news (the origin was not known as range-less before).
+    @discardableResult
+    func recordIgnored(_ origin: String) -> Bool {
+        known.withLock { state in
+            defer { state[origin] = .ignored }
+            return state[origin] != .ignored
+        }
     }
 }

@@ -27,6 +27,9 @@ struct BlockSlot {
     /// Its length counts in the cache's used bytes (`writing` with space reserved, `present`,
     /// `evicting`).
     var counted = false
+    /// Named by the record on disk: its bytes may only be punched out after a record without it
+    /// is durable.
+    var durable = false
     /// Reads using it right now, which keep it from being evicted.
     var pins: Int = 0
     /// Read at least once since it was written. A stream's blocks that nobody has read yet are
@@ -44,9 +47,16 @@ struct StreamProgress {
     var writingBlock: Int?
     var attempt = 1
     var attemptStarted: ContinuousClock.Instant
+    /// When bytes last arrived (or the attempt started).
+    var lastProgress: ContinuousClock.Instant
     /// Kept going after every handle closed (see `StreamPolicy`).
     var background = false
     var stopRequested = false
+
+    /// No byte for a second: slow to open (pacing, a slow server) or stalled.
+    func isStale(now: ContinuousClock.Instant) -> Bool {
+        now - lastProgress > .seconds(1)
+    }
 
     /// Bytes per second in this attempt, once it has run long enough to tell.
     func rate(now: ContinuousClock.Instant) -> Double? {

@@ -10,7 +10,7 @@ extension VideoReader {
     func runFetch(_ ticket: FetchTicket) async {
         let outcome = await fetch(ticket)
         state.withLock { $0.fetchEnded(ticket, outcome: outcome) }
-        if outcome != .completed { await persist(ticket.entry) }
+        if outcome != .completed { await persist(ticket.entry, scope: .evictions) }
     }
 
     private func fetch(_ ticket: FetchTicket) async -> FetchOutcome {
@@ -25,8 +25,9 @@ extension VideoReader {
         do {
             switch try await client.fetchRange(ticket.source.url, range: first...(end - 1)) {
             case .ignored:
-                rangeSupport.recordIgnored(origin)
-                logger.notice("the video source ignores Range; reads ahead will wait for the download", metadata: ["origin": "\(origin)"])
+                if rangeSupport.recordIgnored(origin) {
+                    logger.notice("the video source ignores Range; reads ahead will wait for the download", metadata: ["origin": "\(origin)"])
+                }
                 return .rangeless
             case .partial(let contentRange, let bytes):
                 guard contentRange.completeLength.map({ $0 == ticket.geometry.fileSize }) ?? true, contentRange.last == end - 1 else {

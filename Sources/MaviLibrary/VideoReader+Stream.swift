@@ -66,7 +66,7 @@ extension VideoReader {
                 let length = min(chunk.readableBytes, Int(geometry.end(of: block) - position))
                 var action = state.withLock { $0.streamWillWrite(ticket.entry, stream: ticket.streamID, block: block, offset: position) }
                 while action == .settle {
-                    await persist(ticket.entry)
+                    await persist(ticket.entry, scope: .evictions)
                     if Task.isCancelled { return .stopped }
                     action = state.withLock { $0.streamWillWrite(ticket.entry, stream: ticket.streamID, block: block, offset: position) }
                 }
@@ -86,7 +86,8 @@ extension VideoReader {
                 }
                 chunk.moveReaderIndex(forwardBy: length)
                 position += Int64(length)
-                switch state.withLock({ $0.streamAdvanced(ticket.entry, stream: ticket.streamID, to: position, wrote: wrote) }) {
+                let now = ContinuousClock.now
+                switch state.withLock({ $0.streamAdvanced(ticket.entry, stream: ticket.streamID, to: position, wrote: wrote, now: now) }) {
                 case .goOn: continue
                 case .complete: return .finished
                 case .stop: return .stopped
@@ -108,7 +109,7 @@ extension VideoReader {
             case .gone:
                 return false
             case .evicting(let entries):
-                for id in entries { await persist(id) }
+                for id in entries { await persist(id, scope: .evictions) }
             case .busy:
                 try? await Task.sleep(for: .milliseconds(5))
             case .full:

@@ -25,8 +25,12 @@ public final class VideoReader: Sendable {
     let fetchSlots: ByteBudget
     let limits: PlanningLimits
     let producers = Mutex<[Int: Task<Void, Never>]>([:])
+    let io = CacheIOThreads()
     private let flusher = Mutex<Task<Void, Never>?>(nil)
     private let directoryLock: CacheDirectoryLock
+    /// Traffic of earlier processes, and what was last written to the traffic file.
+    private let trafficBase: CacheTraffic
+    private let trafficSaved = Mutex(CacheTraffic())
     private let nextWaiterID = Atomic<Int>(0)
 
     /// Opens (or creates) the cache in `configuration.directory` and loads what it holds. Throws
@@ -49,6 +53,7 @@ public final class VideoReader: Sendable {
             maxFetchBlocks: max(1, configuration.maxReadAhead / blockSize),
             failureCooldown: configuration.failureCooldown)
 
+        trafficBase = CacheTraffic.load(layout)
         var loaded = CacheState(blockSize: blockSize, maxBytes: configuration.effectiveMaxBytes())
         for found in CacheScanner.scan(layout, blockSize: blockSize, cleanUp: true) {
             loaded.adopt(key: found.key, present: found.present)
@@ -111,12 +116,7 @@ public final class VideoReader: Sendable {
                 }
                 guard case .wait(let launches) = step else { return false }
                 launch(launches)
-                if timer == nil {
-                    timer = Task {
-                        try? await Task.sleep(for: timeout)
-                        waiter.expire()
-                    }
-                }
+                if timer == nil { timer = Self.startTimer(for: waiter, timeout: timeout) }
                 return true
             }
             delete(discarded)
@@ -144,6 +144,21 @@ public final class VideoReader: Sendable {
                     throw .cancelled
                 }
             }
+        }
+    }
+
+    /// Expires the waiter at its deadline, and wakes it every second before that so that it
+    /// looks again (a stream that stopped moving may be overtaken by ranged reads meanwhile).
+    private static func startTimer(for waiter: ReadWaiter, timeout: Duration) -> Task<Void, Never> {
+        Task {
+            let deadline = ContinuousClock.now + timeout
+            while !Task.isCancelled {
+                let left = deadline - ContinuousClock.now
+                guard left > .zero else { break }
+                try? await Task.sleep(for: min(left, .seconds(1)))
+                if ContinuousClock.now < deadline, !Task.isCancelled { waiter.wake() }
+            }
+            if !Task.isCancelled { waiter.expire() }
         }
     }
 
@@ -223,7 +238,7 @@ public final class VideoReader: Sendable {
             logger.debug("stopping a download nobody waits on", metadata: ["video_no": "\(key.videoNo)"])
             cancelProducer(stop)
         }
-        if let flush { Task { await self.persist(flush) } }
+        if let flush { register(state.withLock { $0.makeID() }) { await self.persist(flush) } }
     }
 
     /// The video was deleted: its streams stop, its waiting reads fail, its cache files go.
@@ -257,9 +272,23 @@ public final class VideoReader: Sendable {
         for task in running { await task.value }
         if let flushTask = flusher.withLock({ $0 }) { await flushTask.value }
         for id in state.withLock({ $0.dirtyEntries }) { await persist(id) }
+        saveTraffic()
         state.withLock { state in
             for entry in state.entries.values { entry.file = nil }
         }
+        await io.shutdown()
+    }
+
+    /// Adds this process's traffic to the cache's lifetime totals, for `mavifs cache stats`.
+    private func saveTraffic() {
+        let current = stats()
+        let total = trafficBase + CacheTraffic(
+            bytesFromCache: current.bytesFromCache, bytesFromNetwork: current.bytesFromNetwork, bytesDownloaded: current.bytesDownloaded)
+        let changed = trafficSaved.withLock { saved in
+            defer { saved = total }
+            return saved != total
+        }
+        if changed { total.save(layout) }
     }
 
     // MARK: - Producers
@@ -289,13 +318,14 @@ public final class VideoReader: Sendable {
 
     // MARK: - Persistence
 
-    /// Makes the entry's record durable and settles its evictions; one flush per file at a time.
-    func persist(_ id: EntryID) async {
+    /// Makes the entry's record durable (all of it, or only what its evictions need) and settles
+    /// its evictions; one flush per file at a time.
+    func persist(_ id: EntryID, scope: FlushScope = .full) async {
         guard let lock = state.withLock({ $0.entries[id]?.flushLock }) else { return }
         await lock.lock()
         defer { lock.unlock() }
-        guard let job = state.withLock({ $0.beginFlush(id, layout: layout) }) else { return }
-        let outcome = (try? await offloaded { job.perform() }) ?? (false, .shutDown)
+        guard let job = state.withLock({ $0.beginFlush(id, scope: scope, layout: layout) }) else { return }
+        let outcome = (try? await io.run { job.perform() }) ?? (false, .shutDown)
         if let error = outcome.error {
             logger.warning("cache record flush failed", metadata: ["video_no": "\(job.key.videoNo)", "error": "\(error)"])
         }
@@ -309,6 +339,7 @@ public final class VideoReader: Sendable {
                 try? await Task.sleep(for: interval)
                 guard let self else { return }
                 for id in self.state.withLock({ $0.dirtyEntries }) { await self.persist(id) }
+                self.saveTraffic()
             }
         }
         flusher.withLock { $0 = task }
@@ -324,7 +355,7 @@ public final class VideoReader: Sendable {
             }
             guard !victims.isEmpty else { return }
             for id in victims {
-                guard let job = state.withLock({ $0.beginFlush(id, layout: layout) }) else { continue }
+                guard let job = state.withLock({ $0.beginFlush(id, scope: .evictions, layout: layout) }) else { continue }
                 let outcome = job.perform()
                 state.withLock { $0.endFlush(id, job: job, recordWritten: outcome.recordWritten) }
             }

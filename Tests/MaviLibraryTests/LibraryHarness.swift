@@ -30,7 +30,7 @@ struct LibraryFixture: Sendable {
         CacheConfiguration(
             directory: cacheDirectory, maxBytes: maxBytes, blockSize: testBlockSize, readTimeout: readTimeout,
             useRanges: useRanges, downloadAttempts: downloadAttempts, downloadRetryDelay: .milliseconds(20),
-            failureCooldown: .seconds(30), maxBackgroundDownloads: maxBackgroundDownloads, flushInterval: .milliseconds(100))
+            failureCooldown: .seconds(30), maxBackgroundDownloads: maxBackgroundDownloads, flushInterval: .milliseconds(500))
     }
 
     func makeReader(_ configuration: CacheConfiguration? = nil) throws -> VideoReader {

@@ -1,6 +1,7 @@
 import Foundation
 import MaviAPI
 import MaviClient
+import Synchronization
 @testable import MaviLibrary
 import TestSupport
 import Testing
@@ -16,30 +17,37 @@ struct PersistenceTests {
         let sourcePath = work.appending("source.mp4")
         try VideoFixtures.makeNonVideo(at: sourcePath, count: 900_000, seed: 9)
         let source = [UInt8](try Data(contentsOf: URL(fileURLWithPath: sourcePath)))
-        let cache = CacheConfiguration(directory: work.appending("cache"), maxBytes: 64 << 20, blockSize: testBlockSize, readTimeout: .seconds(3))
-        let clientTimeouts = Timeouts(connect: .seconds(1), request: .seconds(2), idleRead: .seconds(2), connectionIdle: .seconds(10))
+        let cache = CacheConfiguration(directory: work.appending("cache"), maxBytes: 64 << 20, blockSize: testBlockSize, readTimeout: .seconds(20))
+        let clientTimeouts = Timeouts(connect: .seconds(2), request: .seconds(20), idleRead: .seconds(10), connectionIdle: .seconds(60))
 
-        // The client and reader outlive the server: they are created inside and used after.
-        let (client, reader, video) = try await ServerHarness.withServer { running in
-            try await running.server.seedVideos(count: 1, namespace: "offline", sourceFile: sourcePath)
-            let client = MaviClient(configuration: ClientConfiguration(
-                endpoint: URL(string: running.baseURL)!, namespace: "offline", apiKey: try APIKey(running.apiKey),
-                timeouts: clientTimeouts, retry: .never, pacing: .unlimited))
-            let reader = try VideoReader(client: client, namespace: "offline", configuration: cache, logger: testLogger("mavifs.library.test"))
-            let video = try #require(try await client.allVideos().first)
-            let readBack = try await readSequentially(reader, video)
-            #expect(readBack == source)
-            return (client, reader, video)
+        // The client and reader outlive the server: they are created inside and used after. The
+        // client must be shut down on every path (it traps if dropped while open).
+        let clientBox = Mutex<MaviClient?>(nil)
+        do {
+            let (reader, video) = try await ServerHarness.withServer { running in
+                try await running.server.seedVideos(count: 1, namespace: "offline", sourceFile: sourcePath)
+                let client = MaviClient(configuration: ClientConfiguration(
+                    endpoint: URL(string: running.baseURL)!, namespace: "offline", apiKey: try APIKey(running.apiKey),
+                    timeouts: clientTimeouts, retry: .never, pacing: .unlimited))
+                clientBox.withLock { $0 = client }
+                let reader = try VideoReader(client: client, namespace: "offline", configuration: cache, logger: testLogger("mavifs.library.test"))
+                let video = try #require(try await client.allVideos().first)
+                let bytes = try await readSequentially(reader, video)
+                #expect(bytes == source)
+                return (reader, video)
+            }
+            try await withReader(reader) { reader in
+                let again = try await readSequentially(reader, video, chunk: 33_333)
+                #expect(again == source)
+                let random = try await reader.read(video, offset: 123_456, size: 200_000)
+                #expect(random[...] == source[123_456..<323_456])
+                #expect(reader.stats().downloadsStarted == 1)
+            }
+        } catch {
+            try? await clientBox.withLock { $0 }?.shutdown()
+            throw error
         }
-        defer { Task { try? await client.shutdown() } }
-        try await withReader(reader) { reader in
-            let readBack = try await readSequentially(reader, video, chunk: 33_333)
-            #expect(readBack == source)
-            let random = try await reader.read(video, offset: 123_456, size: 200_000)
-            #expect(random[...] == source[123_456..<323_456])
-            #expect(reader.stats().downloadsStarted == 1)
-        }
-        try await client.shutdown()
+        try await clientBox.withLock { $0 }?.shutdown()
     }
 
     @Test("a new reader on the same folder serves the cache without a download", arguments: [true, false])
