@@ -55,6 +55,9 @@ let package = Package(
                 "MaviAPI",
                 "MaviClient",
                 .product(name: "Logging", package: "swift-log"),
+                // Stream chunks arrive as ByteBuffers; fsync and hole punching run on NIO's thread pool.
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
             ]
         ),
         .target(

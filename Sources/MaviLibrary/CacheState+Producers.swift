@@ -1,0 +1,205 @@
+/// How a ranged fetch ended, for the entry's bookkeeping.
+enum FetchOutcome {
+    case completed
+    /// The source answered 200 (Range ignored), a mismatched range, or another length.
+    case rangeless
+    case failed
+    /// Stopped because its entry is gone or the reader is shutting down.
+    case abandoned
+}
+
+enum StreamOutcome {
+    case finished
+    case stopped
+    case failed(VideoReadError)
+}
+
+/// Whether the stream goes on after some bytes.
+enum StreamNext {
+    case goOn
+    /// Every block is cached: the rest of this pass would bring nothing new.
+    case complete
+    case stop
+}
+
+/// What the stream does with the bytes of one block it has reached.
+enum StreamAction {
+    /// Write them (the stream owns the block).
+    case write
+    /// The block is cached: skip its bytes.
+    case skip
+    /// The block is being evicted (or a failed writer's bytes are being punched out): wait for
+    /// that to settle, then ask again — skipping it would leave a hole behind the stream.
+    case settle
+    case stop
+}
+
+extension CacheState {
+    // MARK: - The download stream
+
+    /// Starts attempt `attempt`; the endpoint sends the file from byte 0 again.
+    mutating func streamAttemptStarting(_ entryID: EntryID, stream streamID: Int, attempt: Int, now: ContinuousClock.Instant) -> Bool {
+        guard !shuttingDown, let entry = entries[entryID], var stream = entry.stream, stream.id == streamID, !stream.stopRequested else {
+            return false
+        }
+        stream.attempt = attempt
+        stream.position = 0
+        stream.attemptStarted = now
+        stream.lastProgress = now
+        // A block left half-written by the previous attempt stays claimed by this stream; the new
+        // pass takes it up again when it reaches its start.
+        stream.writingBlock = nil
+        entry.stream = stream
+        return true
+    }
+
+    /// The stream is about to deliver bytes of `block` starting at `offset`.
+    mutating func streamWillWrite(_ entryID: EntryID, stream streamID: Int, block: Int, offset: Int64) -> StreamAction {
+        guard !shuttingDown, let entry = entries[entryID], var stream = entry.stream, stream.id == streamID, !stream.stopRequested else {
+            return .stop
+        }
+        if stream.writingBlock == block { return .write }
+        // A block is only ever written from its first byte in one pass, so "written up to the
+        // stream's position" is exact. The stream takes over a block a ranged fetch is still
+        // writing: the fetch notices and stops (both write the same bytes meanwhile), so a fetch
+        // that fails later cannot leave a hole behind the stream.
+        let phase = entry.slots[block].phase
+        guard offset == entry.geometry.start(of: block) else { return .skip }
+        if phase == .evicting { return .settle }
+        guard phase == .absent || phase == .writing else { return .skip }
+        entry.slots[block].phase = .writing
+        entry.slots[block].writer = streamID
+        stream.writingBlock = block
+        entry.stream = stream
+        return .write
+    }
+
+    /// The stream's position is now `position`. Completes its block when it reached the end.
+    mutating func streamAdvanced(
+        _ entryID: EntryID, stream streamID: Int, to position: Int64, wrote: Int64, now: ContinuousClock.Instant
+    ) -> StreamNext {
+        guard let entry = entries[entryID], var stream = entry.stream, stream.id == streamID else { return .stop }
+        counters.bytesStreamed += wrote
+        stream.position = position
+        stream.lastProgress = now
+        if let block = stream.writingBlock, position >= entry.geometry.end(of: block) {
+            stream.writingBlock = nil
+            entry.stream = stream
+            markPresent(entry, block)
+            wakeAll(entry)
+        } else {
+            entry.stream = stream
+            wakeStreamWaiters(entry, position: position)
+        }
+        if stream.stopRequested || shuttingDown { return .stop }
+        return entry.isComplete ? .complete : .goOn
+    }
+
+    func streamStopRequested(_ entryID: EntryID, stream streamID: Int) -> Bool {
+        guard !shuttingDown, let stream = entries[entryID]?.stream, stream.id == streamID else { return true }
+        return stream.stopRequested
+    }
+
+    mutating func streamEnded(_ entryID: EntryID, stream streamID: Int, outcome: StreamOutcome, now: ContinuousClock.Instant, cooldown: Duration) {
+        guard let entry = entries[entryID], let stream = entry.stream, stream.id == streamID else { return }
+        for block in entry.slots.indices where entry.slots[block].phase == .writing && entry.slots[block].writer == streamID {
+            releaseClaim(entry, block)
+        }
+        entry.stream = nil
+        if case .failed(let error) = outcome {
+            entry.lastFailure = (error, now + cooldown)
+        }
+        wakeAll(entry)
+        releaseFileIfIdle(entry)
+    }
+
+    /// Room for the stream's block; it may evict blocks nobody has read yet only when a reader
+    /// waits on the stream.
+    mutating func reserveForStream(_ entryID: EntryID, stream streamID: Int, block: Int) -> Reservation {
+        guard !streamStopRequested(entryID, stream: streamID), let entry = entries[entryID] else { return .gone }
+        let demand = entry.waiters.values.contains { $0.wakeAtStreamPosition != nil }
+        return reserve(entryID, block: block, demand: demand)
+    }
+
+    // MARK: - Ranged fetches
+
+    func fetchOwns(_ entryID: EntryID, fetch fetchID: Int, block: Int) -> Bool {
+        guard !shuttingDown, let entry = entries[entryID] else { return false }
+        return entry.slots[block].phase == .writing && entry.slots[block].writer == fetchID
+    }
+
+    mutating func reserveForFetch(_ ticket: FetchTicket, block: Int) -> Reservation {
+        guard fetchOwns(ticket.entry, fetch: ticket.fetchID, block: block), let entry = entries[ticket.entry] else { return .gone }
+        return reserve(ticket.entry, block: block, demand: ticket.demand || !entry.waiters.isEmpty)
+    }
+
+    mutating func fetchCompleted(_ ticket: FetchTicket, block: Int) {
+        guard fetchOwns(ticket.entry, fetch: ticket.fetchID, block: block), let entry = entries[ticket.entry] else { return }
+        counters.bytesFetchedByRange += entry.geometry.length(of: block)
+        markPresent(entry, block)
+        wakeAll(entry)
+    }
+
+    mutating func fetchEnded(_ ticket: FetchTicket, outcome: FetchOutcome) {
+        guard let entry = entries[ticket.entry] else { return }
+        for block in ticket.blocks where entry.slots[block].phase == .writing && entry.slots[block].writer == ticket.fetchID {
+            releaseClaim(entry, block)
+        }
+        entry.activeFetches -= 1
+        switch outcome {
+        case .completed: entry.rangeFailures = 0
+        case .rangeless: entry.rangeDisabled = true
+        case .failed:
+            entry.rangeFailures += 1
+            // Repeated failures: fall back to the stream rather than failing reads one by one.
+            if entry.rangeFailures >= 3 { entry.rangeDisabled = true }
+        case .abandoned: break
+        }
+        wakeAll(entry)
+        releaseFileIfIdle(entry)
+    }
+
+    // MARK: - Handles and the stop policy
+
+    mutating func handleOpened(_ key: CacheKey) {
+        let entry = entry(for: key)
+        entry.openHandles += 1
+        entry.stream?.background = false
+    }
+
+    /// A handle closed. When it was the last and nobody waits, the stream either carries on in
+    /// the background or stops (see `StreamPolicy`). Returns the entry to flush, and the stream
+    /// to cancel if it must stop.
+    mutating func handleClosed(_ key: CacheKey, maxBackground: Int) -> (flush: EntryID?, stopStream: Int?) {
+        guard let id = byKey[key], let entry = entries[id] else { return (nil, nil) }
+        entry.openHandles = max(0, entry.openHandles - 1)
+        guard entry.openHandles == 0 else { return (nil, nil) }
+        var stop: Int?
+        if var stream = entry.stream, !stream.stopRequested, entry.waiters.isEmpty {
+            let background = entries.values.filter { $0.stream.map { $0.background && !$0.stopRequested } ?? false }.count
+            if StreamPolicy.keepInBackground(size: key.size, maxBytes: maxBytes, backgroundStreams: background, maxBackground: maxBackground) {
+                stream.background = true
+            } else {
+                stream.stopRequested = true
+                stop = stream.id
+            }
+            entry.stream = stream
+        }
+        releaseFileIfIdle(entry)
+        return (id, stop)
+    }
+}
+
+/// What happens to a download nobody waits on any more.
+///
+/// Every handle on the video closed and no read waits, but the stream has not finished. Starting
+/// it again later costs a whole new download from byte 0, and the service allows only 12
+/// downloads a minute, so it is kept going to the end — in the background, at most
+/// `maxBackgroundDownloads` at a time, and only for a video that fits comfortably in the cache
+/// (at most half of it; a larger one would evict its own first blocks before anyone reads them).
+/// Otherwise it stops at once; the blocks it wrote stay cached.
+enum StreamPolicy {
+    static func keepInBackground(size: Int64, maxBytes: Int64, backgroundStreams: Int, maxBackground: Int) -> Bool {
+        backgroundStreams < maxBackground && size <= maxBytes / 2
+    }
+}

@@ -1,0 +1,311 @@
+/// One read, as the planner sees it.
+struct ReadRequest {
+    let key: CacheKey
+    let range: Range<Int64>
+    let hint: SourceHint
+}
+
+/// The listing's fields that say where ranged reads may go; resolved into a ``RangeSource`` only
+/// when a read misses and they changed (signed CDN URLs do).
+struct SourceHint: Equatable {
+    var videoURL: String?
+    var bucket: String?
+    var blob: String?
+}
+
+/// Work a read (or a prefetch) asks to start once it has left the lock.
+struct Launches: Sendable {
+    var stream: StreamTicket?
+    var fetches: [FetchTicket] = []
+}
+
+struct StreamTicket: Sendable {
+    let entry: EntryID
+    let streamID: Int
+    let key: CacheKey
+    let file: CacheFile
+}
+
+struct FetchTicket: Sendable {
+    let entry: EntryID
+    let fetchID: Int
+    let blocks: ClosedRange<Int>
+    let source: RangeSource
+    let geometry: BlockGeometry
+    /// A reader waits for these blocks (rather than a prefetch that nobody asked for yet).
+    let demand: Bool
+    let file: CacheFile
+}
+
+/// What a read does next.
+enum ReadStep {
+    /// Every byte is readable; the blocks are pinned until ``CacheState/finishRead``.
+    case ready(file: CacheFile, entry: EntryID, blocks: ClosedRange<Int>)
+    /// The data file must be opened first (outside the lock).
+    case needFile(EntryID, CacheKey)
+    /// The read is registered as waiting; start these producers.
+    case wait(Launches)
+    /// Not cached, and no waiter was given to register.
+    case notReady
+    case fail(VideoReadError)
+}
+
+/// The knobs planning needs, from the configuration.
+struct PlanningLimits {
+    let useRanges: Bool
+    let maxFetchBlocks: Int
+    let failureCooldown: Duration
+}
+
+extension CacheState {
+    /// Decides how a read gets its bytes: at once if they are cached, else by waiting on the
+    /// stream or on ranged fetches, started here as needed. Registers `waiter` when it must wait
+    /// (in the same critical section as the check, so no wake can be missed). Without a waiter,
+    /// only answers whether the bytes are there, changing nothing (the fast path of cache hits).
+    mutating func planRead(
+        _ request: ReadRequest, waiter: ReadWaiter?, limits: PlanningLimits, now: ContinuousClock.Instant,
+        rangeSupport: (String) -> RangeSupportRegistry.Support, resolveSource: (SourceHint) -> RangeSource?
+    ) -> ReadStep {
+        guard !shuttingDown else { return .fail(.shutDown) }
+        guard !forgotten.contains(request.key.videoNo) else { return .fail(.forgotten) }
+        let entry = entry(for: request.key)
+        if let waiter { withdraw(waiter.id, from: entry) }
+        guard let blocks = entry.geometry.blocks(covering: request.range) else { return .fail(.cacheIO(operation: "plan", errno: 22)) }
+
+        let missing = blocks.filter { !isReadable(entry, block: $0, upTo: request.range.upperBound) }
+        guard let file = entry.file else { return .needFile(entry.id, entry.key) }
+        if missing.isEmpty {
+            for block in blocks { entry.slots[block].pins += 1 }
+            entry.activeReads += 1
+            return .ready(file: file, entry: entry.id, blocks: blocks)
+        }
+        guard let waiter else { return .notReady }
+        if entry.sourceHint != request.hint {
+            entry.sourceHint = request.hint
+            entry.source = resolveSource(request.hint)
+        }
+
+        let rangesUsable = rangesUsable(entry, limits: limits, rangeSupport: rangeSupport)
+        var launches = Launches()
+        var waitsOnStream = false
+        var startStream = false
+        var byRange: [Int] = []
+        for block in missing {
+            switch entry.slots[block].phase {
+            case .writing:
+                if entry.stream?.writingBlock == block { waitsOnStream = true }
+                continue
+            case .evicting, .present:
+                continue  // the eviction's end (or the next look) wakes this read
+            case .absent:
+                break
+            }
+            switch producer(for: block, of: entry, rangesUsable: rangesUsable, now: now) {
+            case .stream: waitsOnStream = true
+            case .range: byRange.append(block)
+            case .newStream(let alsoRange):
+                startStream = true
+                if alsoRange { byRange.append(block) }
+            case .streamEnd: break
+            case .failed(let error): return .fail(error)
+            }
+        }
+        if startStream { launches.stream = beginStream(entry, file: file, now: now) }
+        if !byRange.isEmpty, let source = entry.source {
+            let readAhead = cursor(of: entry, at: request.range.lowerBound)?.window ?? 1
+            launches.fetches = claimFetches(entry, blocks: byRange, readAhead: readAhead, demand: true, source: source, file: file, limits: limits)
+        }
+        var pinned: [Int] = []
+        for block in blocks where entry.slots[block].phase == .present {
+            entry.slots[block].pins += 1
+            pinned.append(block)
+        }
+        entry.waiters[waiter.id] = WaitRegistration(
+            waiter: waiter, wakeAtStreamPosition: waitsOnStream ? request.range.upperBound : nil, pinned: pinned)
+        return .wait(launches)
+    }
+
+    /// Removes a waiter's registration (it woke, timed out or was cancelled), unpinning its blocks.
+    mutating func withdraw(_ waiterID: Int, from entry: VideoEntry) {
+        guard let old = entry.waiters.removeValue(forKey: waiterID) else { return }
+        for block in old.pinned { entry.slots[block].pins -= 1 }
+    }
+
+    mutating func withdraw(_ waiterID: Int, key: CacheKey) {
+        guard let id = byKey[key], let entry = entries[id] else { return }
+        withdraw(waiterID, from: entry)
+        releaseFileIfIdle(entry)
+    }
+
+    /// A read's bytes were copied out: unpin, count, follow the reader for read-ahead, and claim
+    /// ranged prefetches if the reader is sequential in a part of the file the stream is far from.
+    mutating func finishRead(
+        entry id: EntryID, blocks: ClosedRange<Int>, range: Range<Int64>, waited: Bool, served: Bool, limits: PlanningLimits,
+        now: ContinuousClock.Instant, rangeSupport: (String) -> RangeSupportRegistry.Support
+    ) -> [FetchTicket] {
+        if served {
+            if waited { counters.bytesAfterWaiting += Int64(range.count) } else { counters.bytesFromCache += Int64(range.count) }
+        }
+        guard let entry = entries[id] else { return [] }
+        entry.activeReads -= 1
+        for block in blocks {
+            entry.slots[block].pins -= 1
+            if entry.slots[block].phase == .present {
+                entry.slots[block].consumed = true
+                lru.touch(BlockRef(entry: id, block: block))
+            }
+        }
+        let window = served ? advanceCursor(of: entry, read: range, limits: limits) : nil
+        var tickets: [FetchTicket] = []
+        if let window, let source = entry.source, let file = entry.file,
+           rangesUsable(entry, limits: limits, rangeSupport: rangeSupport), range.upperBound < entry.key.size {
+            let first = entry.geometry.block(containing: range.upperBound)
+            let last = min(first + window - 1, entry.geometry.blockCount - 1)
+            var wanted: [Int] = []
+            for block in first...last where entry.slots[block].phase == .absent {
+                guard case .range = producer(for: block, of: entry, rangesUsable: true, now: now) else { break }
+                wanted.append(block)
+            }
+            if !wanted.isEmpty {
+                tickets = claimFetches(entry, blocks: wanted, readAhead: 0, demand: false, source: source, file: file, limits: limits)
+            }
+        }
+        releaseFileIfIdle(entry)
+        return tickets
+    }
+
+    // MARK: - Deciding producers
+
+    enum Producer {
+        /// The running stream will write it soon: wait.
+        case stream
+        /// Fetch it by Range.
+        case range
+        /// No stream runs: start one (and fetch by Range as well when the block is far from the
+        /// start and Range works).
+        case newStream(alsoRange: Bool)
+        /// The running stream has passed it (or is stopping); its end starts the next pass.
+        case streamEnd
+        case failed(VideoReadError)
+    }
+
+    /// Who should produce an absent block.
+    ///
+    /// The download stream is the backbone: it fills the whole file in one pass from byte 0. A
+    /// block far ahead of it (more than about half a second of its pace, at least two blocks) is
+    /// fetched by Range when the source honours it, so that a seek does not wait for the stream.
+    /// A stream that has brought nothing for a second (waiting for the download rate limit, or
+    /// stalled) does not hold reads up either. Without a running stream, a video already
+    /// downloaded once in this process is completed by Range rather than by a second download.
+    func producer(for block: Int, of entry: VideoEntry, rangesUsable: Bool, now: ContinuousClock.Instant) -> Producer {
+        let start = entry.geometry.start(of: block)
+        let nearStart = Int64(2 * blockSize)
+        if let stream = entry.stream {
+            if stream.stopRequested { return rangesUsable ? .range : .streamEnd }
+            if start >= stream.position {
+                // A stream that has not moved for a while is no reason to wait when Range works.
+                if rangesUsable, stream.isStale(now: now), stream.writingBlock != block { return .range }
+                let rate = stream.rate(now: now) ?? 0
+                let lookahead = max(nearStart, Int64(rate * 0.5))
+                return rangesUsable && start > stream.position + lookahead ? .range : .stream
+            }
+            return rangesUsable ? .range : .streamEnd
+        }
+        if let failure = entry.lastFailure, now < failure.until {
+            return rangesUsable ? .range : .failed(failure.error)
+        }
+        if rangesUsable, entry.downloadsStarted > 0 { return .range }
+        return .newStream(alsoRange: rangesUsable && start > nearStart)
+    }
+
+    func rangesUsable(_ entry: VideoEntry, limits: PlanningLimits, rangeSupport: (String) -> RangeSupportRegistry.Support) -> Bool {
+        guard limits.useRanges, !entry.rangeDisabled, let source = entry.source else { return false }
+        return rangeSupport(source.origin) != .ignored
+    }
+
+    /// Whether a read ending at `end` can take its bytes of `block` now.
+    func isReadable(_ entry: VideoEntry, block: Int, upTo end: Int64) -> Bool {
+        let slot = entry.slots[block]
+        if slot.phase == .present { return true }
+        // The stream's own block is valid up to where this pass has written.
+        if slot.phase == .writing, let stream = entry.stream, stream.writingBlock == block {
+            return min(end, entry.geometry.end(of: block)) <= stream.position
+        }
+        return false
+    }
+
+    // MARK: - Claiming work
+
+    mutating func beginStream(_ entry: VideoEntry, file: CacheFile, now: ContinuousClock.Instant) -> StreamTicket {
+        let id = makeID()
+        entry.stream = StreamProgress(id: id, attemptStarted: now, lastProgress: now)
+        entry.downloadsStarted += 1
+        entry.lastFailure = nil
+        counters.downloadsStarted += 1
+        return StreamTicket(entry: entry.id, streamID: id, key: entry.key, file: file)
+    }
+
+    /// Claims `blocks` (ascending, absent) plus up to `readAhead` absent blocks after the last,
+    /// as contiguous runs of at most `maxFetchBlocks`, one ranged request each.
+    mutating func claimFetches(
+        _ entry: VideoEntry, blocks: [Int], readAhead: Int, demand: Bool, source: RangeSource, file: CacheFile,
+        limits: PlanningLimits
+    ) -> [FetchTicket] {
+        var wanted = blocks
+        if let last = blocks.last, readAhead > 0 {
+            var next = last + 1
+            while next < entry.geometry.blockCount, next <= last + readAhead, entry.slots[next].phase == .absent {
+                wanted.append(next)
+                next += 1
+            }
+        }
+        var tickets: [FetchTicket] = []
+        var run: [Int] = []
+        func flush() {
+            guard let first = run.first, let last = run.last else { return }
+            let id = makeID()
+            for block in run {
+                entry.slots[block].phase = .writing
+                entry.slots[block].writer = id
+            }
+            entry.activeFetches += 1
+            counters.rangeRequests += 1
+            tickets.append(FetchTicket(
+                entry: entry.id, fetchID: id, blocks: first...last, source: source, geometry: entry.geometry,
+                demand: demand, file: file))
+            run.removeAll()
+        }
+        for block in wanted where entry.slots[block].phase == .absent {
+            if let last = run.last, last + 1 != block || run.count >= limits.maxFetchBlocks { flush() }
+            run.append(block)
+        }
+        flush()
+        return tickets
+    }
+
+    // MARK: - Read-ahead
+
+    func cursor(of entry: VideoEntry, at offset: Int64) -> ReadCursor? {
+        entry.cursors.first { $0.nextOffset == offset }
+    }
+
+    /// Moves the cursor that this read continues (or starts a new one). Returns the read-ahead
+    /// window in blocks when the read was sequential, `nil` after a jump.
+    mutating func advanceCursor(of entry: VideoEntry, read range: Range<Int64>, limits: PlanningLimits) -> Int? {
+        tick += 1
+        if let index = entry.cursors.firstIndex(where: { $0.nextOffset == range.lowerBound }) {
+            let crossed = entry.geometry.block(containing: range.lowerBound) != entry.geometry.block(containing: max(range.upperBound - 1, range.lowerBound))
+            entry.cursors[index].nextOffset = range.upperBound
+            entry.cursors[index].lastUse = tick
+            if crossed { entry.cursors[index].window = min(entry.cursors[index].window * 2, limits.maxFetchBlocks) }
+            return entry.cursors[index].window
+        }
+        let fresh = ReadCursor(nextOffset: range.upperBound, window: 1, lastUse: tick)
+        if entry.cursors.count < 4 {
+            entry.cursors.append(fresh)
+        } else if let oldest = entry.cursors.indices.min(by: { entry.cursors[$0].lastUse < entry.cursors[$1].lastUse }) {
+            entry.cursors[oldest] = fresh
+        }
+        return nil
+    }
+}

@@ -1,0 +1,159 @@
+import Foundation
+import MaviAPI
+@testable import MaviLibrary
+import TestSupport
+import Testing
+
+/// Every byte read through the cache equals the source, however it is read, with and without a
+/// source that honours Range; and only one download per video reaches the server.
+@Suite("Reading through the cache", .timeLimit(.minutes(2)))
+struct ReadingTests {
+    @Test("a sequential read returns the file, from one download", arguments: [true, false])
+    func sequential(rangeRequests: Bool) async throws {
+        try await LibraryFixture.with(rangeRequests: rangeRequests) { fixture in
+            let video = fixture.videos[0]
+            try await withReader(fixture.makeReader()) { reader in
+                let bytes = try await readSequentially(reader, video, chunk: 131_072)
+                #expect(VideoDigest.hex(of: bytes) == VideoDigest.hex(of: fixture.source))
+                #expect(fixture.downloads(video) == 1)
+                let stats = reader.stats()
+                #expect(stats.bytesFromCache + stats.bytesFromNetwork == Int64(fixture.source.count))
+            }
+        }
+    }
+
+    @Test("random reads of many offsets and sizes return the right bytes", arguments: [true, false])
+    func randomReads(rangeRequests: Bool) async throws {
+        try await LibraryFixture.with(rangeRequests: rangeRequests) { fixture in
+            let video = fixture.videos[0]
+            let size = fixture.source.count
+            var random = SeededGenerator(state: 42)
+            try await withReader(fixture.makeReader()) { reader in
+                for _ in 0..<200 {
+                    let offset = Int.random(in: 0..<size, using: &random)
+                    let length = Int.random(in: 1...300_000, using: &random)
+                    let bytes = try await reader.read(video, offset: UInt64(offset), size: length)
+                    #expect(bytes.count == min(length, size - offset))
+                    #expect(bytes[...] == fixture.source[offset..<(offset + bytes.count)])
+                }
+                #expect(fixture.downloads(video) == 1)
+            }
+        }
+    }
+
+    @Test("reading the last bytes first, as players do for the moov atom", arguments: [true, false])
+    func lastBytesFirst(rangeRequests: Bool) async throws {
+        try await LibraryFixture.with(size: 3_000_000, rangeRequests: rangeRequests) { fixture in
+            let video = fixture.videos[0]
+            let size = fixture.source.count
+            try await withReader(fixture.makeReader()) { reader in
+                let tail = try await reader.read(video, offset: UInt64(size - 10_000), size: 65_536)
+                #expect(tail[...] == fixture.source[(size - 10_000)...])
+                let head = try await reader.read(video, offset: 0, size: 4096)
+                #expect(head[...] == fixture.source[0..<4096])
+                let all = try await readSequentially(reader, video)
+                #expect(VideoDigest.hex(of: all) == VideoDigest.hex(of: fixture.source))
+                #expect(fixture.downloads(video) == 1)
+                if rangeRequests {
+                    #expect(fixture.fileRequests(video) >= 1, "the tail was fetched by Range")
+                    #expect(reader.stats().bytesFetchedByRange > 0)
+                } else {
+                    #expect(reader.stats().bytesFetchedByRange == 0)
+                }
+            }
+        }
+    }
+
+    @Test("concurrent readers of one video share one download", arguments: [true, false])
+    func concurrentReadersOfOneVideo(rangeRequests: Bool) async throws {
+        try await LibraryFixture.with(size: 2_000_000, rangeRequests: rangeRequests) { fixture in
+            let video = fixture.videos[0]
+            let source = fixture.source
+            try await withReader(fixture.makeReader()) { reader in
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    for reader_ in 0..<8 {
+                        group.addTask {
+                            var random = SeededGenerator(state: UInt64(reader_ + 1))
+                            if reader_ % 2 == 0 {
+                                let bytes = try await readSequentially(reader, video, chunk: 50_000 + reader_ * 7_919)
+                                #expect(bytes == source)
+                            } else {
+                                for _ in 0..<30 {
+                                    let offset = Int.random(in: 0..<source.count, using: &random)
+                                    let bytes = try await reader.read(video, offset: UInt64(offset), size: 100_000)
+                                    #expect(bytes[...] == source[offset..<(offset + bytes.count)])
+                                }
+                            }
+                        }
+                    }
+                    try await group.waitForAll()
+                }
+                #expect(fixture.downloads(video) == 1)
+            }
+        }
+    }
+
+    @Test("concurrent readers of many videos get each video's bytes, one download each", arguments: [true, false])
+    func concurrentReadersOfManyVideos(rangeRequests: Bool) async throws {
+        try await LibraryFixture.with(videos: 5, size: 1_000_000, rangeRequests: rangeRequests) { fixture in
+            let source = fixture.source
+            try await withReader(fixture.makeReader()) { reader in
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    for video in fixture.videos {
+                        for copy in 0..<3 {
+                            group.addTask {
+                                reader.opened(video)
+                                defer { reader.closed(video) }
+                                if copy == 2 {
+                                    let tail = try await reader.read(video, offset: UInt64(source.count - 5000), size: 5000)
+                                    #expect(tail[...] == source[(source.count - 5000)...])
+                                }
+                                let bytes = try await readSequentially(reader, video, chunk: 65_536 + copy * 1000)
+                                #expect(bytes == source)
+                            }
+                        }
+                    }
+                    try await group.waitForAll()
+                }
+                for video in fixture.videos {
+                    #expect(fixture.downloads(video) == 1, "video \(video.videoNo)")
+                }
+            }
+        }
+    }
+
+    @Test("a fully cached video is read again without any request")
+    func cachedVideoIsNotFetchedAgain() async throws {
+        try await LibraryFixture.with { fixture in
+            let video = fixture.videos[0]
+            try await withReader(fixture.makeReader()) { reader in
+                _ = try await readSequentially(reader, video)
+                let requestsBefore = fixture.server.stats()
+                let again = try await readSequentially(reader, video, chunk: 77_777)
+                #expect(again == fixture.source)
+                let requestsAfter = fixture.server.stats()
+                #expect(requestsAfter.downloads == requestsBefore.downloads)
+                #expect(requestsAfter.fileRequests == requestsBefore.fileRequests)
+                #expect(reader.stats().bytesFromCache >= Int64(fixture.source.count))
+            }
+        }
+    }
+
+    @Test("reads past the end return what exists; empty reads return nothing")
+    func edges() async throws {
+        try await LibraryFixture.with(size: 200_000) { fixture in
+            let video = fixture.videos[0]
+            try await withReader(fixture.makeReader()) { reader in
+                #expect(try await reader.read(video, offset: 200_000, size: 10).isEmpty)
+                #expect(try await reader.read(video, offset: 1 << 40, size: 10).isEmpty)
+                #expect(try await reader.read(video, offset: 0, size: 0).isEmpty)
+                let last = try await reader.read(video, offset: 199_990, size: 4096)
+                #expect(last[...] == fixture.source[199_990...])
+                var unsized = video
+                unsized.size = nil
+                let error = await readError { try await reader.read(unsized, offset: 0, size: 10) }
+                #expect((error as? VideoReadError) == .unknownSize)
+            }
+        }
+    }
+}
