@@ -13,7 +13,7 @@ struct Mavifs: AsyncParsableCommand {
             speaks the same API.
             """,
         version: MavifsVersion.current,
-        subcommands: [ServeCommand.self, UploadCommand.self, CacheCommand.self]
+        subcommands: [MountCommand.self, UnmountCommand.self, ServeCommand.self, UploadCommand.self, CacheCommand.self]
     )
 }
 
