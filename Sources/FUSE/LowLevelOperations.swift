@@ -83,9 +83,11 @@ enum LowLevelOperations {
         ops.read = { req, ino, size, off, fi in
             guard let req, let fi else { return }
             let file = fi.pointee.openFile
-            SessionCore.from(req).spawn(req, "read") { r, fs in
+            let core = SessionCore.from(req)
+            let splice = core.options.spliceReplies
+            core.spawn(req, "read") { r, fs in
                 guard off >= 0 else { throw FUSEError.invalid }
-                r.reply(read: try await fs.read(inode: ino, file: file, offset: UInt64(off), size: size, context: r.context))
+                r.reply(read: try await fs.read(inode: ino, file: file, offset: UInt64(off), size: size, context: r.context), splice: splice)
             }
         }
         ops.flush = { req, _, _ in

@@ -14,7 +14,9 @@ public struct MountOptions: Sendable, Equatable {
     public var maxRead: UInt32?
     /// Have a helper unmount the filesystem if this process dies.
     public var autoUnmount: Bool
-    /// Answer `ReadReply.fileRange` with splice when the kernel allows it.
+    /// Answer `ReadReply.fileRange` with splice when the kernel allows it. Off by default: under
+    /// heavy load a spliced reply was seen to leave its read unanswered. Without splice, libfuse
+    /// still serves the range from the descriptor in C, with no copy through Swift.
     public var spliceReplies: Bool
     /// Most loop threads libfuse starts (it starts more as requests queue up).
     public var maxThreads: Int?
@@ -30,7 +32,7 @@ public struct MountOptions: Sendable, Equatable {
 
     public init(
         fsName: String = "mavifs", subtype: String? = nil, readOnly: Bool = false, allowOther: Bool = false,
-        defaultPermissions: Bool = false, maxRead: UInt32? = nil, autoUnmount: Bool = false, spliceReplies: Bool = true,
+        defaultPermissions: Bool = false, maxRead: UInt32? = nil, autoUnmount: Bool = false, spliceReplies: Bool = false,
         maxThreads: Int? = nil, maxIdleThreads: Int? = nil, operationThreads: Int = 4, extraOptions: [String] = [], debug: Bool = false
     ) {
         self.operationThreads = operationThreads

@@ -101,7 +101,7 @@ final class PendingRequest: @unchecked Sendable {
         send { _ = fuse_reply_buf($0, bytes.baseAddress?.assumingMemoryBound(to: CChar.self), bytes.count) }
     }
 
-    func reply(read: ReadReply) {
+    func reply(read: ReadReply, splice: Bool) {
         switch read {
         case .bytes(let bytes):
             bytes.withUnsafeBytes { reply(bytes: $0) }
@@ -112,7 +112,10 @@ final class PendingRequest: @unchecked Sendable {
             vec.buf.flags = fuse_buf_flags(rawValue: FUSE_BUF_IS_FD.rawValue | FUSE_BUF_FD_SEEK.rawValue)
             vec.buf.fd = fd
             vec.buf.pos = off_t(offset)
-            send { _ = fuse_reply_data($0, &vec, FUSE_BUF_SPLICE_MOVE) }
+            // Without splice, libfuse reads the range into its own buffer in C: still no copy
+            // through Swift.
+            let flags = splice ? FUSE_BUF_SPLICE_MOVE : FUSE_BUF_NO_SPLICE
+            send { _ = fuse_reply_data($0, &vec, flags) }
         }
     }
 

@@ -4,7 +4,7 @@ import Glibc
 import Testing
 import TestSupport
 
-@Suite("FUSE session lifecycle and kernel notifications", .timeLimit(.minutes(2)))
+@Suite("FUSE session lifecycle and kernel notifications", .serialized, .timeLimit(.minutes(3)))
 struct LifecycleTests {
     @Test("unmount() ends the loop and removes the mount")
     func programmaticUnmount() async throws {

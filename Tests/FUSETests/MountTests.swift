@@ -4,7 +4,7 @@ import Glibc
 import Testing
 import TestSupport
 
-@Suite("FUSE binding, mounted for real", .timeLimit(.minutes(2)))
+@Suite("FUSE binding, mounted for real", .serialized, .timeLimit(.minutes(3)))
 struct MountTests {
     @Test("stat and statfs report what the filesystem says")
     func statAttributes() async throws {

@@ -5,7 +5,7 @@ import MaviClient
 import Testing
 import TestSupport
 
-@Suite("The library as folders, mounted for real", .timeLimit(.minutes(3)))
+@Suite("The library as folders, mounted for real", .serialized, .timeLimit(.minutes(5)))
 struct ViewsTests {
     static let day = Date(timeIntervalSince1970: 1_729_388_400)  // 2024-10-20 01:40 UTC
     static let samples: [Sample] = [

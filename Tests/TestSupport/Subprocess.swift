@@ -12,7 +12,7 @@ public struct CommandResult: Sendable {
 
 /// Runs a command with a time limit (killing it when the limit passes), without blocking the
 /// Swift concurrency pool.
-public func run(_ arguments: [String], timeout: Double = 30, environment: [String: String]? = nil) async throws -> CommandResult {
+public func run(_ arguments: [String], timeout: Double = 60, environment: [String: String]? = nil) async throws -> CommandResult {
     try await blocking("`\(arguments.joined(separator: " "))`", timeout: timeout + 10) {
         try runBlocking(arguments, timeout: timeout, environment: environment)
     }
