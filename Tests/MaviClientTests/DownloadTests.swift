@@ -190,13 +190,14 @@ struct DownloadTests {
     func slowReader() async throws {
         let server = ReplayServer()
         server.on(APIPath.download, replies: [.bytes(Array(file.prefix(40_000)), chunkSize: 8_000)])
-        let timeouts = Timeouts(connect: .seconds(2), request: .seconds(2), idleRead: .milliseconds(200), connectionIdle: .seconds(20))
+        // Each pause is longer than the idle timeout, which must not count it.
+        let timeouts = Timeouts(connect: .seconds(2), request: .seconds(5), idleRead: .seconds(1), connectionIdle: .seconds(20))
         let bytes = try await server.run { url in
             try await withTestClient(testConfiguration(url, timeouts: timeouts)) { client in
                 var bytes: [UInt8] = []
                 for try await chunk in try await client.download(videoNo: "VI1") {
                     bytes += chunk.readableBytesView
-                    try await Task.sleep(for: .milliseconds(250))
+                    try await Task.sleep(for: .milliseconds(1_200))
                 }
                 return bytes
             }

@@ -67,7 +67,8 @@ struct RetryTests {
 
     @Test("the deadline stops retries before the attempts run out")
     func deadline() async throws {
-        let policy = RetryPolicy(maxAttempts: 1_000, baseDelay: .milliseconds(100), maxDelay: .milliseconds(100), deadline: .seconds(3))
+        // The first attempt must start retrying within the deadline even on a loaded machine.
+        let policy = RetryPolicy(maxAttempts: 1_000, baseDelay: .milliseconds(100), maxDelay: .milliseconds(100), deadline: .seconds(5))
         let started = ContinuousClock.now
         let (result, requests) = try await list([.json(Fixtures.serviceUnavailable, status: .serviceUnavailable)], retry: policy)
         guard case .failure(.httpStatus(let failure)) = result else { Issue.record("got \(result)"); return }
@@ -86,7 +87,8 @@ struct RetryTests {
         let (result, requests) = try await list([busy, page], retry: policy)
         #expect((try? result.get()) != nil && requests == 2)
         let elapsed = ContinuousClock.now - started
-        #expect(elapsed >= .milliseconds(250) && elapsed < .seconds(10))
+        // Far below the hour asked for; generous for a loaded machine.
+        #expect(elapsed >= .milliseconds(250) && elapsed < .seconds(30))
     }
 
     @Test("a refused connection is retried, then reported as such")
