@@ -72,6 +72,22 @@ struct UploadCommandTests {
         }
     }
 
+    @Test("several files in one run, unpaced for a server without rate limits: one line each, in order")
+    func severalFiles() async throws {
+        let files = [try await VideoFixtures.sharedMP4(), try await VideoFixtures.sharedMP4(seconds: 2)]
+        try await ServerHarness.withServer(rateLimits: false) { server in
+            // Paced at the live service's one upload a minute, the second file would wait that long.
+            let started = ContinuousClock.now
+            let result = try await upload(files + ["--no-pacing", "--tag", "batch"], server: server, key: server.apiKey)
+            #expect(result.status == 0, "stderr: \(result.stderr)")
+            #expect(ContinuousClock.now - started < .seconds(50))
+            let lines = result.stdout.split(separator: "\n").map { $0.components(separatedBy: "\t") }
+            #expect(lines.map(\.last) == files)
+            #expect(Set(lines.compactMap(\.first)).count == files.count)
+            #expect(server.server.stats().requests(.upload) == files.count)
+        }
+    }
+
     @Test("a wrong key fails with the service's reason, sent once, and is never printed")
     func wrongKey() async throws {
         let file = try await VideoFixtures.sharedMP4()
