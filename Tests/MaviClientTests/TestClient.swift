@@ -49,7 +49,7 @@ func testConfiguration(
     retry: RetryPolicy = fastRetry,
     pacing: Pacing = .unlimited,
     // Short enough to keep failing tests quick, long enough for a loopback reply on a loaded machine.
-    timeouts: Timeouts = Timeouts(connect: .seconds(2), request: .seconds(15), idleRead: .seconds(2), connectionIdle: .seconds(20))
+    timeouts: Timeouts = Timeouts(connect: .seconds(2), request: .seconds(15), idleRead: .seconds(10), connectionIdle: .seconds(30))
 ) -> ClientConfiguration {
     ClientConfiguration(
         endpoint: endpoint, namespace: namespace, apiKey: key.map { try! APIKey($0) }, authScheme: authScheme,

@@ -14,6 +14,15 @@ struct UploadCommandTests {
             timeout: 60, environment: ["MAVI_API_KEY": key])
     }
 
+    /// Milliseconds since the epoch of a `yyyy-MM-dd HH:mm:ss` time in UTC, as the server reads `--taken`.
+    private static func utcMilliseconds(_ text: String) -> Int64? {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        formatter.dateFormat = APILimits.uploadDateFormat
+        return formatter.date(from: text).map { Int64($0.timeIntervalSince1970) * 1000 }
+    }
+
     /// Neither output stream of a run holds `key`.
     private func expectNoKey(_ result: CommandResult, _ key: String, sourceLocation: SourceLocation = #_sourceLocation) {
         #expect(!result.stdout.contains(key) && !result.stderr.contains(key), "the key was printed", sourceLocation: sourceLocation)
@@ -47,7 +56,7 @@ struct UploadCommandTests {
             #expect(video.status == .parsed)
             #expect(video.tags == ["holiday", "harbour", "api"])
             #expect(video.cameraModel == "Canon EOS 5D")
-            #expect(video.datetimeTaken == 1_729_416_600_000, "2024-10-20 09:30:00 UTC")
+            #expect(video.datetimeTaken == Self.utcMilliseconds("2024-10-20 09:30:00"), "the capture time, read as UTC")
             #expect(video.latitude == 39.9042 && video.longitude == 116.4074)
         }
     }
