@@ -9,6 +9,8 @@ extension MaviClient {
     /// configured namespace. The reply is the same as for a file upload: the video starts
     /// `UNPARSE`, and ends `PARSE`, or `FAIL` when the URL could not be fetched or is no video.
     ///
+    /// `fields.fileName` does not apply: the service names the video after the URL.
+    ///
     /// It counts against the upload rate limit (1 per minute on the live service) and, like an
     /// upload, is sent again only when the server certainly refused it.
     public func upload(url: URL, fields: UploadFields = UploadFields()) async throws -> UploadReply {

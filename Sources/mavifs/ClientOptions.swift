@@ -22,6 +22,10 @@ struct ClientOptions: ParsableArguments {
     @Option(help: ArgumentHelp("How the key is sent: raw (Authorization: KEY) or bearer (Authorization: Bearer KEY).", valueName: "scheme"))
     var authScheme: AuthScheme = .raw
 
+    @Flag(help: ArgumentHelp(
+        "Do not pace requests at the live service's rate limits (one upload a minute, …): for a server without them, such as mavifs serve --no-rate-limits."))
+    var noPacing = false
+
     func validate() throws {
         guard endpointURL != nil else {
             throw ValidationError("--endpoint must be an http or https URL, such as \(ClientConfiguration.defaultEndpoint.absoluteString)")
@@ -50,7 +54,7 @@ struct ClientOptions: ParsableArguments {
         }
         return ClientConfiguration(
             endpoint: url, namespace: namespace, apiKey: key, authScheme: authScheme,
-            userAgent: "mavifs/\(MavifsVersion.current)"
+            pacing: noPacing ? .unlimited : .documented, userAgent: "mavifs/\(MavifsVersion.current)"
         )
     }
 

@@ -88,9 +88,10 @@ struct DownloadTests {
 
     /// Downloads from a raw server and returns the bytes read before the error, and the error.
     private func rawDownload(
-        _ server: RawHTTPServer, expectedLength: Int64? = nil, retry: RetryPolicy = fastRetry, idleRead: Duration = .seconds(2)
+        _ server: RawHTTPServer, expectedLength: Int64? = nil, retry: RetryPolicy = fastRetry, idleRead: Duration = .seconds(10)
     ) async throws -> ([UInt8], MaviClientError?) {
-        let timeouts = Timeouts(connect: .seconds(2), request: .seconds(2), idleRead: idleRead, connectionIdle: .seconds(20))
+        // Patient by default: a loaded machine must not turn a slow reply into a timeout.
+        let timeouts = Timeouts(connect: .seconds(2), request: .seconds(10), idleRead: idleRead, connectionIdle: .seconds(30))
         return try await server.run { url in
             try await withTestClient(testConfiguration(url, retry: retry, timeouts: timeouts)) { client in
                 var bytes: [UInt8] = []
@@ -190,13 +191,20 @@ struct DownloadTests {
     func slowReader() async throws {
         let server = ReplayServer()
         server.on(APIPath.download, replies: [.bytes(Array(file.prefix(40_000)), chunkSize: 8_000)])
-        let timeouts = Timeouts(connect: .seconds(2), request: .seconds(2), idleRead: .milliseconds(200), connectionIdle: .seconds(20))
+        // One pause well past the idle timeout, which must not count it; the timeout itself is long
+        // enough that a loaded machine never trips it on the reads that follow.
+        let idle = Duration.seconds(4)
+        let timeouts = Timeouts(connect: .seconds(2), request: .seconds(10), idleRead: idle, connectionIdle: .seconds(30))
         let bytes = try await server.run { url in
             try await withTestClient(testConfiguration(url, timeouts: timeouts)) { client in
                 var bytes: [UInt8] = []
+                var paused = false
                 for try await chunk in try await client.download(videoNo: "VI1") {
                     bytes += chunk.readableBytesView
-                    try await Task.sleep(for: .milliseconds(250))
+                    if !paused {
+                        paused = true
+                        try await Task.sleep(for: idle * 3 / 2)
+                    }
                 }
                 return bytes
             }

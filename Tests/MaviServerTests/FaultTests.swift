@@ -116,7 +116,9 @@ struct FaultTests {
     func endlessStall() async throws {
         let clock = ContinuousClock()
         var stopped = clock.now
-        try await ServerHarness.withServer { server async throws in
+        // A held-up shutdown would wait the whole graceful limit: a minute here. A loaded machine
+        // makes a clean one take seconds, never that long.
+        try await ServerHarness.withServer(timeout: .seconds(90), configure: { $0.gracefulShutdownLimit = .seconds(60) }) { server async throws in
             let api = TestAPI(server)
             let (videoNo, _) = try await seededVideo(server)
             server.server.setFaults(FaultSettings(stallAfterBytes: 0))

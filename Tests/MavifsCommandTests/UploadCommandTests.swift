@@ -14,6 +14,15 @@ struct UploadCommandTests {
             timeout: 60, environment: ["MAVI_API_KEY": key])
     }
 
+    /// Milliseconds since the epoch of a `yyyy-MM-dd HH:mm:ss` time in UTC, as the server reads `--taken`.
+    private static func utcMilliseconds(_ text: String) -> Int64? {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        formatter.dateFormat = APILimits.uploadDateFormat
+        return formatter.date(from: text).map { Int64($0.timeIntervalSince1970) * 1000 }
+    }
+
     /// Neither output stream of a run holds `key`.
     private func expectNoKey(_ result: CommandResult, _ key: String, sourceLocation: SourceLocation = #_sourceLocation) {
         #expect(!result.stdout.contains(key) && !result.stderr.contains(key), "the key was printed", sourceLocation: sourceLocation)
@@ -47,7 +56,7 @@ struct UploadCommandTests {
             #expect(video.status == .parsed)
             #expect(video.tags == ["holiday", "harbour", "api"])
             #expect(video.cameraModel == "Canon EOS 5D")
-            #expect(video.datetimeTaken == 1_729_416_600_000, "2024-10-20 09:30:00 UTC")
+            #expect(video.datetimeTaken == Self.utcMilliseconds("2024-10-20 09:30:00"), "the capture time, read as UTC")
             #expect(video.latitude == 39.9042 && video.longitude == 116.4074)
         }
     }
@@ -69,6 +78,22 @@ struct UploadCommandTests {
             let piped = try await upload([file], server: server, key: server.apiKey)
             #expect(piped.status == 0 && piped.stderr.isEmpty, "no progress noise in a pipe: \(piped.stderr)")
             expectNoKey(piped, server.apiKey)
+        }
+    }
+
+    @Test("several files in one run, unpaced for a server without rate limits: one line each, in order")
+    func severalFiles() async throws {
+        let files = [try await VideoFixtures.sharedMP4(), try await VideoFixtures.sharedMP4(seconds: 2)]
+        try await ServerHarness.withServer(rateLimits: false) { server in
+            // Paced at the live service's one upload a minute, the second file would wait that long.
+            let started = ContinuousClock.now
+            let result = try await upload(files + ["--no-pacing", "--tag", "batch"], server: server, key: server.apiKey)
+            #expect(result.status == 0, "stderr: \(result.stderr)")
+            #expect(ContinuousClock.now - started < .seconds(50))
+            let lines = result.stdout.split(separator: "\n").map { $0.components(separatedBy: "\t") }
+            #expect(lines.map(\.last) == files)
+            #expect(Set(lines.compactMap(\.first)).count == files.count)
+            #expect(server.server.stats().requests(.upload) == files.count)
         }
     }
 

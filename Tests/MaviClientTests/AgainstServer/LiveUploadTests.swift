@@ -94,7 +94,7 @@ struct LiveUploadTests {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
         let path = directory.appending("large.mkv")
-        let size: Int64 = 3 << 20
+        let size: Int64 = (1 << 20) + 12_345
         try VideoFixtures.makeSparseFile(at: path, size: size)
         try await withLiveLibrary { library in
             let sent = Mutex<[Int64]>([])
