@@ -6,21 +6,10 @@ actor SharedVideos {
     static let shared = SharedVideos()
 
     private let directory = NSTemporaryDirectory() + "mavifs-test-videos-\(UUID().uuidString)"
-    private var made: [String: Task<String, any Error>] = [:]
 
-    /// A `seconds`-long `width`x`height` MP4 at `fps`.
+    /// A `seconds`-long `width`x`height` MP4 at `fps`, made once per process.
     func mp4(seconds: Double = 1, width: Int = 160, height: Int = 120, fps: Int = 25) async throws -> String {
-        let name = "testsrc-\(seconds)s-\(width)x\(height)-\(fps).mp4"
-        if let task = made[name] { return try await task.value }
-        let path = directory + "/" + name
-        let dir = directory
-        let task = Task {
-            try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-            try await VideoFixtures.makeMP4(at: path, seconds: seconds, width: width, height: height, fps: fps)
-            return path
-        }
-        made[name] = task
-        return try await task.value
+        try await VideoFixtures.sharedMP4(seconds: seconds, width: width, height: height, fps: fps)
     }
 
     /// Random bytes named like a video.
