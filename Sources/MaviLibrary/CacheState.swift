@@ -173,7 +173,10 @@ struct CacheState {
         // same shortfall.
         let needed = usedBytes + length - maxBytes - settlingBytes
         guard needed > 0 else { return .busy }
-        let touched = chooseVictims(toFree: needed, demand: demand)
+        // Evict in batches (a thirty-second of the cache, at most 16 blocks): each eviction costs
+        // a durable record write, too dear to pay block by block.
+        let batch = min(maxBytes / 32, 16 * Int64(blockSize))
+        let touched = chooseVictims(toFree: max(needed, batch), demand: demand)
         guard !touched.isEmpty else { return settlingBytes > 0 ? .busy : .full }
         return .evicting(touched)
     }
