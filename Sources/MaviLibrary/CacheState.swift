@@ -16,6 +16,14 @@ struct DiscardedFile: Sendable {
     let flushLock: AsyncLock
 }
 
+/// Blocks kept pinned, with their file open, for a while after a read returned where they are.
+struct Lease {
+    let until: ContinuousClock.Instant
+    let entry: EntryID
+    let blocks: ClosedRange<Int>
+    let file: CacheFile
+}
+
 /// What a writer learned when it asked for room for a block.
 enum Reservation: Equatable {
     case reserved
@@ -53,6 +61,9 @@ struct CacheState {
     var forgotten = Set<String>()
     /// Removed entries whose files are still to be deleted.
     var discarded: [DiscardedFile] = []
+    /// Pins held for replies that read straight from the cache file, oldest first.
+    var leases: [Lease] = []
+    var leaseHead = 0
 
     init(blockSize: Int, maxBytes: Int64) {
         self.blockSize = blockSize

@@ -1,4 +1,5 @@
 import Foundation
+import Glibc
 import MaviAPI
 @testable import MaviLibrary
 import TestSupport
@@ -154,6 +155,33 @@ struct ReadingTests {
                 unsized.size = nil
                 let error = await readError { try await reader.read(unsized, offset: 0, size: 10) }
                 #expect((error as? VideoReadError) == .unknownSize)
+            }
+        }
+    }
+}
+
+/// Replies that hand the kernel a range of the cache file instead of copied bytes.
+@Suite("Cache file ranges", .timeLimit(.minutes(2)))
+struct CachedFileRangeTests {
+    @Test("a cached file range holds the video's bytes at the video's offsets", arguments: [true, false])
+    func rangesHoldTheBytes(rangeRequests: Bool) async throws {
+        try await LibraryFixture.with(size: 1_500_000, rangeRequests: rangeRequests) { fixture in
+            let video = fixture.videos[0]
+            try await withReader(fixture.makeReader()) { reader in
+                var random = SeededGenerator(state: 3)
+                for _ in 0..<40 {
+                    let offset = Int.random(in: 0..<fixture.source.count, using: &random)
+                    let range = try await reader.cachedFileRange(video, offset: UInt64(offset), size: 131_072)
+                    #expect(range.offset == Int64(offset))
+                    #expect(range.length == min(131_072, fixture.source.count - offset))
+                    var bytes = [UInt8](repeating: 0, count: range.length)
+                    let n = bytes.withUnsafeMutableBytes { pread(range.descriptor, $0.baseAddress, range.length, off_t(range.offset)) }
+                    #expect(n == range.length)
+                    #expect(bytes[...] == fixture.source[offset..<(offset + range.length)])
+                }
+                let end = try await reader.cachedFileRange(video, offset: UInt64(fixture.source.count), size: 10)
+                #expect(end.length == 0)
+                #expect(fixture.downloads(video) == 1)
             }
         }
     }
