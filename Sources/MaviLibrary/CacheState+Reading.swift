@@ -54,7 +54,6 @@ enum ReadStep {
 struct PlanningLimits {
     let useRanges: Bool
     let maxFetchBlocks: Int
-    let failureCooldown: Duration
 }
 
 extension CacheState {

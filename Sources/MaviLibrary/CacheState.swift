@@ -39,7 +39,7 @@ enum Reservation: Equatable {
 }
 
 /// The whole cache's state: every cached file's blocks, the LRU order, and the byte accounting.
-/// Pure bookkeeping, no I/O; `BlockCache` holds it under one lock.
+/// Pure bookkeeping, no I/O; `VideoReader` holds it under one lock.
 ///
 /// Invariant: `usedBytes` is the sum of the lengths of `counted` blocks (present, evicting, and
 /// writing with space reserved), and never exceeds `maxBytes`: room is reserved before any byte
@@ -242,16 +242,20 @@ struct CacheState {
         if entry.isIdle { entry.file = nil }
     }
 
-    /// Every block the record says is present reads as zeros (its data file vanished): forget them.
-    mutating func resetBlocks(_ entry: VideoEntry) {
-        for block in entry.slots.indices where entry.slots[block].phase == .present {
+    /// The data file vanished (or was replaced), and its record was deleted: no block of the
+    /// entry can be trusted any more.
+    mutating func forgetRecord(_ entry: VideoEntry) {
+        for block in entry.slots.indices {
+            entry.slots[block].durable = false
+            guard entry.slots[block].phase == .present else { continue }
             entry.slots[block].phase = .absent
             entry.slots[block].counted = false
             usedBytes -= entry.geometry.length(of: block)
             lru.remove(BlockRef(entry: entry.id, block: block))
         }
         entry.presentCount = 0
-        entry.recordDirty = true
+        entry.recordOnDisk = false
+        entry.recordDirty = false
     }
 
     var totalPresentBytes: Int64 {

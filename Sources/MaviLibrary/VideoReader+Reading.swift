@@ -183,19 +183,19 @@ extension VideoReader {
         } catch {
             throw .cacheIO(operation: "mkdir", errno: EIO)
         }
-        var existed = CacheFiles.fileSize(path) != nil
-        let file: CacheFile
-        do {
-            file = try CacheFile.open(path: path, size: key.size, create: true)
-        } catch {
-            // Another length than the key's: not our file. Start it afresh.
+        if CacheFiles.fileSize(path) != key.size {
+            // Missing, or another length than the key's: not the file the record describes. The
+            // record goes first, so that no crash can leave it naming blocks of a new, empty file.
+            CacheFiles.remove(layout.recordFile(key))
             CacheFiles.remove(path)
-            existed = false
-            file = try CacheFile.open(path: path, size: key.size, create: true)
+            state.withLock { state in
+                guard let entry = state.entries[id], entry.file == nil else { return }
+                state.forgetRecord(entry)
+            }
         }
+        let file = try CacheFile.open(path: path, size: key.size, create: true)
         state.withLock { state in
             guard let entry = state.entries[id], entry.file == nil else { return }
-            if !existed, entry.presentCount > 0 { state.resetBlocks(entry) }
             entry.file = file
         }
     }

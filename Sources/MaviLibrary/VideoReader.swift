@@ -50,8 +50,7 @@ public final class VideoReader: Sendable {
         fetchSlots = ByteBudget(capacity: max(configuration.maxConcurrentRangeFetches, 1))
         limits = PlanningLimits(
             useRanges: configuration.useRanges,
-            maxFetchBlocks: max(1, configuration.maxReadAhead / blockSize),
-            failureCooldown: configuration.failureCooldown)
+            maxFetchBlocks: max(1, configuration.maxReadAhead / blockSize))
 
         trafficBase = CacheTraffic.load(layout)
         var loaded = CacheState(blockSize: blockSize, maxBytes: configuration.effectiveMaxBytes())
