@@ -34,7 +34,10 @@ public struct CacheConfiguration: Sendable {
     public var maxReadAhead: Int
     /// Bytes of read buffers in flight at once, over all reads (reads beyond it wait their turn).
     public var maxInFlightReadBytes: Int
-    /// How often changed block records are made durable.
+    /// How often changed block records are made durable while streams run (they are also on the
+    /// last close of a video, at the end of each stream and at shutdown). Each flush syncs the
+    /// data first, which competes with the writes of a fast download: too often slows it down,
+    /// too rarely re-downloads more after a crash.
     public var flushInterval: Duration
 
     public init(
@@ -50,7 +53,7 @@ public struct CacheConfiguration: Sendable {
         maxConcurrentRangeFetches: Int = 8,
         maxReadAhead: Int = 64 << 20,
         maxInFlightReadBytes: Int = 64 << 20,
-        flushInterval: Duration = .seconds(1)
+        flushInterval: Duration = .seconds(10)
     ) {
         self.directory = directory
         self.maxBytes = maxBytes

@@ -11,7 +11,7 @@ import NIOPosix
 /// never read through a descriptor number that was closed and reused meanwhile.
 final class CacheFile: Sendable {
     let path: String
-    private let descriptor: Int32
+    let descriptor: Int32
 
     private init(path: String, descriptor: Int32) {
         self.path = path

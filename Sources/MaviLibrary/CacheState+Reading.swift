@@ -54,7 +54,6 @@ enum ReadStep {
 struct PlanningLimits {
     let useRanges: Bool
     let maxFetchBlocks: Int
-    let failureCooldown: Duration
 }
 
 extension CacheState {
@@ -140,16 +139,17 @@ extension CacheState {
     /// A read's bytes were copied out: unpin, count, follow the reader for read-ahead, and claim
     /// ranged prefetches if the reader is sequential in a part of the file the stream is far from.
     mutating func finishRead(
-        entry id: EntryID, blocks: ClosedRange<Int>, range: Range<Int64>, waited: Bool, served: Bool, limits: PlanningLimits,
-        now: ContinuousClock.Instant, rangeSupport: (String) -> RangeSupportRegistry.Support
+        entry id: EntryID, blocks: ClosedRange<Int>, range: Range<Int64>, waited: Bool, served: Bool, keepPins: Bool,
+        limits: PlanningLimits, now: ContinuousClock.Instant, rangeSupport: (String) -> RangeSupportRegistry.Support
     ) -> [FetchTicket] {
+        sweepLeases(now: now)
         if served {
             if waited { counters.bytesAfterWaiting += Int64(range.count) } else { counters.bytesFromCache += Int64(range.count) }
         }
         guard let entry = entries[id] else { return [] }
         entry.activeReads -= 1
         for block in blocks {
-            entry.slots[block].pins -= 1
+            if !keepPins { entry.slots[block].pins -= 1 }
             if entry.slots[block].phase == .present {
                 entry.slots[block].consumed = true
                 lru.touch(BlockRef(entry: id, block: block))
@@ -172,6 +172,29 @@ extension CacheState {
         }
         releaseFileIfIdle(entry)
         return tickets
+    }
+
+    // MARK: - Leases
+
+    /// Keeps blocks pinned and their file open until `until` (for replies that hand the kernel
+    /// a range of the cache file).
+    mutating func lease(_ blocks: ClosedRange<Int>, of entry: EntryID, file: CacheFile, until: ContinuousClock.Instant) {
+        leases.append(Lease(until: until, entry: entry, blocks: blocks, file: file))
+    }
+
+    /// Ends the leases that expired (they are kept in the order they expire).
+    mutating func sweepLeases(now: ContinuousClock.Instant) {
+        while leaseHead < leases.count, leases[leaseHead].until <= now {
+            let lease = leases[leaseHead]
+            if let entry = entries[lease.entry] {
+                for block in lease.blocks { entry.slots[block].pins -= 1 }
+            }
+            leaseHead += 1
+        }
+        if leaseHead > 64, leaseHead * 2 > leases.count {
+            leases.removeFirst(leaseHead)
+            leaseHead = 0
+        }
     }
 
     // MARK: - Deciding producers

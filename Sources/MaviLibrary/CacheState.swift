@@ -16,6 +16,14 @@ struct DiscardedFile: Sendable {
     let flushLock: AsyncLock
 }
 
+/// Blocks kept pinned, with their file open, for a while after a read returned where they are.
+struct Lease {
+    let until: ContinuousClock.Instant
+    let entry: EntryID
+    let blocks: ClosedRange<Int>
+    let file: CacheFile
+}
+
 /// What a writer learned when it asked for room for a block.
 enum Reservation: Equatable {
     case reserved
@@ -31,7 +39,7 @@ enum Reservation: Equatable {
 }
 
 /// The whole cache's state: every cached file's blocks, the LRU order, and the byte accounting.
-/// Pure bookkeeping, no I/O; `BlockCache` holds it under one lock.
+/// Pure bookkeeping, no I/O; `VideoReader` holds it under one lock.
 ///
 /// Invariant: `usedBytes` is the sum of the lengths of `counted` blocks (present, evicting, and
 /// writing with space reserved), and never exceeds `maxBytes`: room is reserved before any byte
@@ -53,6 +61,9 @@ struct CacheState {
     var forgotten = Set<String>()
     /// Removed entries whose files are still to be deleted.
     var discarded: [DiscardedFile] = []
+    /// Pins held for replies that read straight from the cache file, oldest first.
+    var leases: [Lease] = []
+    var leaseHead = 0
 
     init(blockSize: Int, maxBytes: Int64) {
         self.blockSize = blockSize
@@ -173,7 +184,10 @@ struct CacheState {
         // same shortfall.
         let needed = usedBytes + length - maxBytes - settlingBytes
         guard needed > 0 else { return .busy }
-        let touched = chooseVictims(toFree: needed, demand: demand)
+        // Evict in batches (a thirty-second of the cache, at most 16 blocks): each eviction costs
+        // a durable record write, too dear to pay block by block.
+        let batch = min(maxBytes / 32, 16 * Int64(blockSize))
+        let touched = chooseVictims(toFree: max(needed, batch), demand: demand)
         guard !touched.isEmpty else { return settlingBytes > 0 ? .busy : .full }
         return .evicting(touched)
     }
@@ -228,16 +242,20 @@ struct CacheState {
         if entry.isIdle { entry.file = nil }
     }
 
-    /// Every block the record says is present reads as zeros (its data file vanished): forget them.
-    mutating func resetBlocks(_ entry: VideoEntry) {
-        for block in entry.slots.indices where entry.slots[block].phase == .present {
+    /// The data file vanished (or was replaced), and its record was deleted: no block of the
+    /// entry can be trusted any more.
+    mutating func forgetRecord(_ entry: VideoEntry) {
+        for block in entry.slots.indices {
+            entry.slots[block].durable = false
+            guard entry.slots[block].phase == .present else { continue }
             entry.slots[block].phase = .absent
             entry.slots[block].counted = false
             usedBytes -= entry.geometry.length(of: block)
             lru.remove(BlockRef(entry: entry.id, block: block))
         }
         entry.presentCount = 0
-        entry.recordDirty = true
+        entry.recordOnDisk = false
+        entry.recordDirty = false
     }
 
     var totalPresentBytes: Int64 {

@@ -31,6 +31,7 @@ extension VideoReader {
             let retryable: Bool
             do {
                 let bytes = try await client.download(videoNo: ticket.key.videoNo, expectedLength: ticket.key.size)
+                logger.trace("download opened", metadata: ["video_no": "\(ticket.key.videoNo)", "attempt": "\(attempt)"])
                 return try await ingest(bytes, ticket)
             } catch let error as MaviClientError {
                 failure = .downloadFailed(error)
@@ -66,6 +67,7 @@ extension VideoReader {
                 let length = min(chunk.readableBytes, Int(geometry.end(of: block) - position))
                 var action = state.withLock { $0.streamWillWrite(ticket.entry, stream: ticket.streamID, block: block, offset: position) }
                 while action == .settle {
+                    logger.trace("download waits for an eviction", metadata: ["video_no": "\(ticket.key.videoNo)", "block": "\(block)"])
                     await persist(ticket.entry, scope: .evictions)
                     if Task.isCancelled { return .stopped }
                     action = state.withLock { $0.streamWillWrite(ticket.entry, stream: ticket.streamID, block: block, offset: position) }
@@ -86,6 +88,9 @@ extension VideoReader {
                 }
                 chunk.moveReaderIndex(forwardBy: length)
                 position += Int64(length)
+                if position == geometry.end(of: block) {
+                    logger.trace("download passed a block", metadata: ["video_no": "\(ticket.key.videoNo)", "block": "\(block)", "wrote": "\(wrote > 0)"])
+                }
                 let now = ContinuousClock.now
                 switch state.withLock({ $0.streamAdvanced(ticket.entry, stream: ticket.streamID, to: position, wrote: wrote, now: now) }) {
                 case .goOn: continue

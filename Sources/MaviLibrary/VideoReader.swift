@@ -31,7 +31,7 @@ public final class VideoReader: Sendable {
     /// Traffic of earlier processes, and what was last written to the traffic file.
     private let trafficBase: CacheTraffic
     private let trafficSaved = Mutex(CacheTraffic())
-    private let nextWaiterID = Atomic<Int>(0)
+    let nextWaiterID = Atomic<Int>(0)
 
     /// Opens (or creates) the cache in `configuration.directory` and loads what it holds. Throws
     /// ``CacheDirectoryError`` when the folder cannot be created or another process uses it.
@@ -50,8 +50,7 @@ public final class VideoReader: Sendable {
         fetchSlots = ByteBudget(capacity: max(configuration.maxConcurrentRangeFetches, 1))
         limits = PlanningLimits(
             useRanges: configuration.useRanges,
-            maxFetchBlocks: max(1, configuration.maxReadAhead / blockSize),
-            failureCooldown: configuration.failureCooldown)
+            maxFetchBlocks: max(1, configuration.maxReadAhead / blockSize))
 
         trafficBase = CacheTraffic.load(layout)
         var loaded = CacheState(blockSize: blockSize, maxBytes: configuration.effectiveMaxBytes())
@@ -66,154 +65,6 @@ public final class VideoReader: Sendable {
             "max_bytes": "\(loadedStats.maxBytes)", "block_size": "\(blockSize)",
         ])
         startFlusher()
-    }
-
-    // MARK: - Reading
-
-    /// Exactly the bytes `[offset, offset+size)` of `video` (fewer only at the end of the file).
-    /// Throws a ``VideoReadError`` (its `fuseErrno` is `EIO` for data errors, `ETIMEDOUT` when
-    /// the bytes did not come in time); never returns wrong bytes.
-    public func read(_ video: Video, offset: UInt64, size: Int) async throws -> [UInt8] {
-        guard let fileSize = video.size, fileSize >= 0 else { throw VideoReadError.unknownSize }
-        guard size > 0, offset < UInt64(fileSize) else { return [] }
-        let start = Int64(offset)
-        let end = start + min(Int64(size), fileSize - start)
-        let request = ReadRequest(
-            key: CacheKey(namespace: namespace, videoNo: video.videoNo, size: fileSize), range: start..<end,
-            hint: SourceHint(videoURL: video.videoURL, bucket: video.bucket, blob: video.blob))
-        let granted: Int
-        do {
-            granted = try await readBuffers.acquire(Int(end - start))
-        } catch {
-            throw VideoReadError.cancelled
-        }
-        defer { readBuffers.release(granted) }
-        return try await perform(request)
-    }
-
-    private func perform(_ request: ReadRequest) async throws(VideoReadError) -> [UInt8] {
-        // Cache hits take the short way: one look under the lock, no waiter.
-        let quick = state.withLock {
-            $0.planRead(request, waiter: nil, limits: limits, now: .now, rangeSupport: rangeSupport.support(of:), resolveSource: resolveSource)
-        }
-        if case .ready(let file, let entry, let blocks) = quick {
-            return try copyOut(request, from: file, entry: entry, blocks: blocks, waited: false)
-        }
-        let waiter = ReadWaiter(id: nextWaiterID.add(1, ordering: .relaxed).newValue)
-        var timer: Task<Void, Never>?
-        defer { timer?.cancel() }
-        var waited = false
-        let timeout = configuration.readTimeout
-        while true {
-            var step = ReadStep.fail(.shutDown)
-            var discarded: [DiscardedFile] = []
-            let signal = await waiter.wait { waiter in
-                let now = ContinuousClock.now
-                (step, discarded) = state.withLock { state in
-                    let step = state.planRead(
-                        request, waiter: waiter, limits: limits, now: now, rangeSupport: rangeSupport.support(of:), resolveSource: resolveSource)
-                    return (step, state.takeDiscarded())
-                }
-                guard case .wait(let launches) = step else { return false }
-                launch(launches)
-                if timer == nil { timer = Self.startTimer(for: waiter, timeout: timeout) }
-                return true
-            }
-            delete(discarded)
-            switch step {
-            case .ready(let file, let entry, let blocks):
-                return try copyOut(request, from: file, entry: entry, blocks: blocks, waited: waited)
-            case .needFile(let entry, let key):
-                try openFile(entry, key: key)
-            case .fail(let error):
-                throw error
-            case .notReady:
-                continue  // only the quick look answers this
-            case .wait:
-                waited = true
-                switch signal {
-                case .changed: continue
-                case .expired:
-                    state.withLock { $0.withdraw(waiter.id, key: request.key) }
-                    logger.notice("read timed out", metadata: [
-                        "video_no": "\(request.key.videoNo)", "offset": "\(request.range.lowerBound)", "length": "\(request.range.count)",
-                    ])
-                    throw .timedOut
-                case .cancelled:
-                    state.withLock { $0.withdraw(waiter.id, key: request.key) }
-                    throw .cancelled
-                }
-            }
-        }
-    }
-
-    /// Expires the waiter at its deadline, and wakes it every second before that so that it
-    /// looks again (a stream that stopped moving may be overtaken by ranged reads meanwhile).
-    private static func startTimer(for waiter: ReadWaiter, timeout: Duration) -> Task<Void, Never> {
-        Task {
-            let deadline = ContinuousClock.now + timeout
-            while !Task.isCancelled {
-                let left = deadline - ContinuousClock.now
-                guard left > .zero else { break }
-                try? await Task.sleep(for: min(left, .seconds(1)))
-                if ContinuousClock.now < deadline, !Task.isCancelled { waiter.wake() }
-            }
-            if !Task.isCancelled { waiter.expire() }
-        }
-    }
-
-    private func resolveSource(_ hint: SourceHint) -> RangeSource? {
-        RangeSource.of(hint, client: client)
-    }
-
-    /// Copies the pinned bytes out of the cache file, then lets the planner follow the reader.
-    private func copyOut(_ request: ReadRequest, from file: CacheFile, entry: EntryID, blocks: ClosedRange<Int>, waited: Bool) throws(VideoReadError) -> [UInt8] {
-        let count = request.range.count
-        var failure: VideoReadError?
-        let bytes = [UInt8](unsafeUninitializedCapacity: count) { buffer, initialized in
-            do throws(VideoReadError) {
-                try file.read(into: buffer.baseAddress!, count: count, at: request.range.lowerBound)
-                initialized = count
-            } catch {
-                failure = error
-                initialized = 0
-            }
-        }
-        let now = ContinuousClock.now
-        let prefetches = state.withLock {
-            $0.finishRead(
-                entry: entry, blocks: blocks, range: request.range, waited: waited, served: failure == nil, limits: limits,
-                now: now, rangeSupport: rangeSupport.support(of:))
-        }
-        launch(Launches(fetches: prefetches))
-        if let failure { throw failure }
-        return bytes
-    }
-
-    /// Opens (creating if needed) the data file of an entry. A data file that vanished under a
-    /// record that names blocks would read as zeros: those blocks are forgotten.
-    private func openFile(_ id: EntryID, key: CacheKey) throws(VideoReadError) {
-        let path = layout.dataFile(key)
-        do {
-            try CacheFiles.makeDirectory(layout.namespaceDirectory(key.namespace))
-        } catch {
-            throw .cacheIO(operation: "mkdir", errno: EIO)
-        }
-        var existed = CacheFiles.fileSize(path) != nil
-        let file: CacheFile
-        do {
-            file = try CacheFile.open(path: path, size: key.size, create: true)
-        } catch {
-            // Another length than the key's: not our file. Start it afresh.
-            CacheFiles.remove(path)
-            existed = false
-            file = try CacheFile.open(path: path, size: key.size, create: true)
-        }
-        state.withLock { state in
-            guard let entry = state.entries[id], entry.file == nil else { return }
-            if !existed, entry.presentCount > 0 { state.resetBlocks(entry) }
-            entry.file = file
-        }
     }
 
     // MARK: - Handles
@@ -339,6 +190,7 @@ public final class VideoReader: Sendable {
                 try? await Task.sleep(for: interval)
                 guard let self else { return }
                 for id in self.state.withLock({ $0.dirtyEntries }) { await self.persist(id) }
+                self.state.withLock { $0.sweepLeases(now: .now) }
                 self.saveTraffic()
             }
         }

@@ -27,16 +27,37 @@ struct CacheOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Most bytes the cache may hold, e.g. 20G or 512M. Default: a quarter of the free space.", valueName: "size"))
     var cacheMaxSize: ByteSize?
 
+    @Option(help: ArgumentHelp("The unit of caching and of ranged reads, 1M to 8M suit videos.", valueName: "size"))
+    var cacheBlockSize: ByteSize = ByteSize(bytes: 4 << 20)
+
+    @Option(help: .hidden)
+    var cacheFlushInterval: Double = 10
+
     var directory: String { cacheDir ?? CacheConfiguration.defaultDirectory() }
 
+    func validate() throws {
+        guard (64 << 10...64 << 20).contains(cacheBlockSize.bytes) else {
+            throw ValidationError("--cache-block-size must be between 64K and 64M")
+        }
+        guard cacheFlushInterval > 0 else { throw ValidationError("--cache-flush-interval must be positive") }
+    }
+
     func makeConfiguration() -> CacheConfiguration {
-        CacheConfiguration(directory: directory, maxBytes: cacheMaxSize?.bytes)
+        CacheConfiguration(
+            directory: directory, maxBytes: cacheMaxSize?.bytes, blockSize: Int(cacheBlockSize.bytes),
+            flushInterval: .milliseconds(Int(cacheFlushInterval * 1000)))
     }
 }
 
 /// A byte count written as digits with an optional K, M, G or T (powers of 1024).
 struct ByteSize: ExpressibleByArgument, Sendable {
     let bytes: Int64
+
+    init(bytes: Int64) {
+        self.bytes = bytes
+    }
+
+    var defaultValueDescription: String { ByteCountFormatter.string(fromByteCount: bytes, countStyle: .binary) }
 
     init?(argument: String) {
         let text = argument.trimmingCharacters(in: .whitespaces).uppercased().replacingOccurrences(of: "IB", with: "").replacingOccurrences(of: "B", with: "")
@@ -88,9 +109,9 @@ struct CacheWarmCommand: AsyncParsableCommand {
         commandName: "warm",
         abstract: "Fill the cache ahead of time.",
         discussion: """
-            With paths, reads those files (folders: every file below them) through a mount, which
-            caches them. With --video, reads the videos straight through the cache, without a mount
-            (the cache must not be in use).
+            With paths, reads those files (folders: every file below them) through a mount, which \
+            caches them. With --video, reads the videos straight through the cache, without a \
+            mount (the cache must not be in use then).
             """
     )
 

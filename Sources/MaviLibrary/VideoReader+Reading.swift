@@ -1,0 +1,202 @@
+import Foundation
+import MaviAPI
+import MaviClient
+import Synchronization
+
+/// A range of a cache file that holds bytes of a video: `length` bytes at `offset` of
+/// `descriptor` (the same offset as in the video). `length` 0 means end of file.
+public struct CachedFileRange: Sendable, Equatable {
+    public let descriptor: Int32
+    public let offset: Int64
+    public let length: Int
+}
+
+extension VideoReader {
+    /// Exactly the bytes `[offset, offset+size)` of `video` (fewer only at the end of the file).
+    /// Throws a ``VideoReadError`` (its `fuseErrno` is `EIO` for data errors, `ETIMEDOUT` when
+    /// the bytes did not come in time); never returns wrong bytes.
+    public func read(_ video: Video, offset: UInt64, size: Int) async throws -> [UInt8] {
+        guard let fileSize = video.size, fileSize >= 0 else { throw VideoReadError.unknownSize }
+        guard size > 0, offset < UInt64(fileSize) else { return [] }
+        let start = Int64(offset)
+        let end = start + min(Int64(size), fileSize - start)
+        let request = ReadRequest(
+            key: CacheKey(namespace: namespace, videoNo: video.videoNo, size: fileSize), range: start..<end,
+            hint: SourceHint(videoURL: video.videoURL, bucket: video.bucket, blob: video.blob))
+        let granted: Int
+        do {
+            granted = try await readBuffers.acquire(Int(end - start))
+        } catch {
+            throw VideoReadError.cancelled
+        }
+        defer { readBuffers.release(granted) }
+        let ready = try await pin(request)
+        return try copyOut(request, ready)
+    }
+
+    /// Where bytes of a video lie in the cache, for answering the kernel without copying them
+    /// (FUSE's `fileRange` reply, spliced when the kernel allows). The cache file holds the
+    /// video's bytes at their own offsets.
+    ///
+    /// Waits for the bytes exactly like ``read(_:offset:size:)``. The descriptor stays open, and
+    /// the bytes stay in place (not evicted), for ``spliceHold`` after this returns — time enough
+    /// to send the reply — and for as long as a handle on the video is open.
+    public func cachedFileRange(_ video: Video, offset: UInt64, size: Int) async throws -> CachedFileRange {
+        guard let fileSize = video.size, fileSize >= 0 else { throw VideoReadError.unknownSize }
+        guard size > 0, offset < UInt64(fileSize) else { return CachedFileRange(descriptor: -1, offset: Int64(min(offset, UInt64(Int64.max))), length: 0) }
+        let start = Int64(offset)
+        let end = start + min(Int64(size), fileSize - start)
+        let request = ReadRequest(
+            key: CacheKey(namespace: namespace, videoNo: video.videoNo, size: fileSize), range: start..<end,
+            hint: SourceHint(videoURL: video.videoURL, bucket: video.bucket, blob: video.blob))
+        let ready = try await pin(request)
+        let now = ContinuousClock.now
+        let prefetches = state.withLock {
+            $0.finishRead(
+                entry: ready.entry, blocks: ready.blocks, range: request.range, waited: ready.waited, served: true, keepPins: true,
+                limits: limits, now: now, rangeSupport: rangeSupport.support(of:))
+        }
+        state.withLock { $0.lease(ready.blocks, of: ready.entry, file: ready.file, until: now + Self.spliceHold) }
+        launch(Launches(fetches: prefetches))
+        return CachedFileRange(descriptor: ready.file.descriptor, offset: start, length: Int(end - start))
+    }
+
+    /// How long a ``cachedFileRange(_:offset:size:)`` answer stays valid after it returns.
+    public static let spliceHold: Duration = .seconds(2)
+
+    /// Bytes that are in the cache file and pinned there.
+    struct PinnedRange {
+        let file: CacheFile
+        let entry: EntryID
+        let blocks: ClosedRange<Int>
+        let waited: Bool
+    }
+
+    /// Waits until every byte of the request is in the cache file (starting the stream or ranged
+    /// fetches as needed), and pins the blocks that hold them.
+    private func pin(_ request: ReadRequest) async throws(VideoReadError) -> PinnedRange {
+        // Cache hits take the short way: one look under the lock, no waiter.
+        let quick = state.withLock {
+            $0.planRead(request, waiter: nil, limits: limits, now: .now, rangeSupport: rangeSupport.support(of:), resolveSource: resolveSource)
+        }
+        if case .ready(let file, let entry, let blocks) = quick {
+            return PinnedRange(file: file, entry: entry, blocks: blocks, waited: false)
+        }
+        let waiter = ReadWaiter(id: nextWaiterID.add(1, ordering: .relaxed).newValue)
+        var timer: Task<Void, Never>?
+        defer { timer?.cancel() }
+        var waited = false
+        let timeout = configuration.readTimeout
+        while true {
+            var step = ReadStep.fail(.shutDown)
+            var discarded: [DiscardedFile] = []
+            let signal = await waiter.wait { waiter in
+                let now = ContinuousClock.now
+                (step, discarded) = state.withLock { state in
+                    let step = state.planRead(
+                        request, waiter: waiter, limits: limits, now: now, rangeSupport: rangeSupport.support(of:), resolveSource: resolveSource)
+                    return (step, state.takeDiscarded())
+                }
+                guard case .wait(let launches) = step else { return false }
+                launch(launches)
+                if timer == nil { timer = Self.startTimer(for: waiter, timeout: timeout) }
+                return true
+            }
+            delete(discarded)
+            switch step {
+            case .ready(let file, let entry, let blocks):
+                return PinnedRange(file: file, entry: entry, blocks: blocks, waited: waited)
+            case .needFile(let entry, let key):
+                try openFile(entry, key: key)
+            case .fail(let error):
+                throw error
+            case .notReady:
+                continue  // only the quick look answers this
+            case .wait:
+                waited = true
+                switch signal {
+                case .changed: continue
+                case .expired:
+                    state.withLock { $0.withdraw(waiter.id, key: request.key) }
+                    logger.notice("read timed out", metadata: [
+                        "video_no": "\(request.key.videoNo)", "offset": "\(request.range.lowerBound)", "length": "\(request.range.count)",
+                    ])
+                    throw .timedOut
+                case .cancelled:
+                    state.withLock { $0.withdraw(waiter.id, key: request.key) }
+                    throw .cancelled
+                }
+            }
+        }
+    }
+
+    /// Expires the waiter at its deadline, and wakes it every second before that so that it
+    /// looks again (a stream that stopped moving may be overtaken by ranged reads meanwhile).
+    private static func startTimer(for waiter: ReadWaiter, timeout: Duration) -> Task<Void, Never> {
+        Task {
+            let deadline = ContinuousClock.now + timeout
+            while !Task.isCancelled {
+                let left = deadline - ContinuousClock.now
+                guard left > .zero else { break }
+                try? await Task.sleep(for: min(left, .seconds(1)))
+                if ContinuousClock.now < deadline, !Task.isCancelled { waiter.wake() }
+            }
+            if !Task.isCancelled { waiter.expire() }
+        }
+    }
+
+    private func resolveSource(_ hint: SourceHint) -> RangeSource? {
+        RangeSource.of(hint, client: client)
+    }
+
+    /// Copies the pinned bytes out of the cache file, then lets the planner follow the reader.
+    private func copyOut(_ request: ReadRequest, _ ready: PinnedRange) throws(VideoReadError) -> [UInt8] {
+        let count = request.range.count
+        let file = ready.file
+        var failure: VideoReadError?
+        let bytes = [UInt8](unsafeUninitializedCapacity: count) { buffer, initialized in
+            do throws(VideoReadError) {
+                try file.read(into: buffer.baseAddress!, count: count, at: request.range.lowerBound)
+                initialized = count
+            } catch {
+                failure = error
+                initialized = 0
+            }
+        }
+        let now = ContinuousClock.now
+        let prefetches = state.withLock {
+            $0.finishRead(
+                entry: ready.entry, blocks: ready.blocks, range: request.range, waited: ready.waited, served: failure == nil,
+                keepPins: false, limits: limits, now: now, rangeSupport: rangeSupport.support(of:))
+        }
+        launch(Launches(fetches: prefetches))
+        if let failure { throw failure }
+        return bytes
+    }
+
+    /// Opens (creating if needed) the data file of an entry. A data file that vanished under a
+    /// record that names blocks would read as zeros: those blocks are forgotten.
+    private func openFile(_ id: EntryID, key: CacheKey) throws(VideoReadError) {
+        let path = layout.dataFile(key)
+        do {
+            try CacheFiles.makeDirectory(layout.namespaceDirectory(key.namespace))
+        } catch {
+            throw .cacheIO(operation: "mkdir", errno: EIO)
+        }
+        if CacheFiles.fileSize(path) != key.size {
+            // Missing, or another length than the key's: not the file the record describes. The
+            // record goes first, so that no crash can leave it naming blocks of a new, empty file.
+            CacheFiles.remove(layout.recordFile(key))
+            CacheFiles.remove(path)
+            state.withLock { state in
+                guard let entry = state.entries[id], entry.file == nil else { return }
+                state.forgetRecord(entry)
+            }
+        }
+        let file = try CacheFile.open(path: path, size: key.size, create: true)
+        state.withLock { state in
+            guard let entry = state.entries[id], entry.file == nil else { return }
+            entry.file = file
+        }
+    }
+}
