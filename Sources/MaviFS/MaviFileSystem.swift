@@ -20,6 +20,7 @@ public final class MaviFileSystem: FileSystemOperations, Sendable {
     let openDirectories = Mutex<[UInt64: [DirectoryItem]]>([:])
     let nextHandle = Atomic<UInt64>(1)
     let notifier = Mutex<FUSESession?>(nil)
+    let listingWatch = ListingWatch()
 
     /// The latest record of every video seen, and the names given to them.
     struct NamingState {
@@ -73,10 +74,10 @@ public final class MaviFileSystem: FileSystemOperations, Sendable {
 
     public func lookup(parent: Inode, name: String, context: RequestContext) async throws -> Entry {
         guard case .directory(let view) = inodes.node(parent) else { throw FUSEError.notADirectory }
-        if let item = try await child(named: name, in: view) {
-            return item.entry
+        guard let item = try await withMetadataDeadline({ try await child(named: name, in: view) }) else {
+            throw FUSEError.notFound
         }
-        throw FUSEError.notFound
+        return item.entry
     }
 
     public func getattr(inode: Inode, context: RequestContext) async throws -> AttributesReply {
@@ -95,7 +96,7 @@ public final class MaviFileSystem: FileSystemOperations, Sendable {
 
     public func opendir(inode: Inode, flags: Int32, context: RequestContext) async throws -> OpenReply {
         guard case .directory(let view) = inodes.node(inode) else { throw FUSEError.notADirectory }
-        let items = try await contents(of: view)
+        let items = try await withMetadataDeadline { try await contents(of: view) }
         let handle = nextHandle.wrappingAdd(1, ordering: .relaxed).oldValue
         openDirectories.withLock { $0[handle] = items }
         return OpenReply(handle: handle)
@@ -143,7 +144,7 @@ public final class MaviFileSystem: FileSystemOperations, Sendable {
         let length = UInt64(max(0, video.size ?? 0))
         guard offset < length else { return .endOfFile }
         let count = Int(min(UInt64(size), length - offset))
-        return .bytes(try await content.read(video, offset: offset, size: count))
+        return .bytes(try await readBytes(video, offset: offset, count: count))
     }
 
     public func release(inode: Inode, file: OpenFile) async {

@@ -33,6 +33,8 @@ struct MountCommand: AsyncParsableCommand {
 
     @OptionGroup var cache: CacheOptions
 
+    @OptionGroup var deadlines: DeadlineOptions
+
     @Flag(name: [.short, .long], help: "Stay in the foreground, logging to stderr.")
     var foreground = false
 
@@ -73,9 +75,14 @@ struct MountCommand: AsyncParsableCommand {
     private func serve(at path: String, ready: ReadinessPipe?) async throws {
         let logger = MavifsLogging.logger("mavifs", verbose: verbose)
         let parsed = try ParsedMountOptions(mountOptions)
-        let configuration = try client.makeConfiguration()
+        var configuration = try client.makeConfiguration()
+        // Read; this long-running process keeps it out of its environment from now on.
+        SecretEnvironment.erase(APIKey.environmentVariable)
+        configuration.timeouts = deadlines.clientTimeouts(configuration.timeouts)
+        var cacheConfiguration = cache.makeConfiguration()
+        cacheConfiguration.readTimeout = deadlines.read
         let api = MaviClient(configuration: configuration, logger: MavifsLogging.logger("mavifs.client", verbose: verbose))
-        let reader = try VideoReader(client: api, namespace: configuration.namespace, configuration: cache.makeConfiguration(),
+        let reader = try VideoReader(client: api, namespace: configuration.namespace, configuration: cacheConfiguration,
                                      logger: MavifsLogging.logger("mavifs.cache", verbose: verbose))
         let catalog = VideoCatalog(source: api, ttl: .seconds(listTTL), logger: MavifsLogging.logger("mavifs.catalog", verbose: verbose))
 
@@ -85,7 +92,8 @@ struct MountCommand: AsyncParsableCommand {
         logger.info("\(first.videos.count) videos in namespace \(configuration.namespace) at \(configuration.endpoint.absoluteString)")
 
         let fsOptions = MaviFSOptions(allowDelete: allowDelete, listTTL: .seconds(listTTL), uid: parsed.uid ?? getuid(),
-                                      gid: parsed.gid ?? getgid(), umask: parsed.umask ?? 0o022)
+                                      gid: parsed.gid ?? getgid(), umask: parsed.umask ?? 0o022,
+                                      readTimeout: deadlines.read, metadataTimeout: deadlines.metadata)
         let fs = MaviFileSystem(catalog: catalog, content: reader, options: fsOptions, logger: MavifsLogging.logger("mavifs.fs", verbose: verbose))
         let session = try FUSESession(
             mounting: fs, at: path,
