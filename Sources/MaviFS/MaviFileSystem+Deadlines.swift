@@ -59,13 +59,22 @@ extension MaviFileSystem {
 
     /// `count` bytes of `video` from `offset`, within `options.readTimeout`. Whatever goes wrong
     /// is `EIO` (the reader never returns wrong bytes), except an interrupted request.
+    ///
+    /// The kernel asks again for a page whose read-ahead failed before it gives up, so right after
+    /// a read of a video timed out, further reads of it wait only briefly: one read(2) costs the
+    /// reader about one deadline, not two.
     func readBytes(_ video: Video, offset: UInt64, count: Int) async throws -> [UInt8] {
         let content = content
+        let now = ContinuousClock.now
+        let deadline = stalledVideos.deadline(for: video.videoNo, now: now, timeout: options.readTimeout)
         do {
-            return try await Deadlines.racing(until: .now + options.readTimeout) {
+            let bytes = try await Deadlines.racing(until: deadline) {
                 try await content.read(video, offset: offset, size: count)
             }
+            stalledVideos.delivered(video.videoNo)
+            return bytes
         } catch is DeadlineExpired {
+            stalledVideos.timedOut(video.videoNo, at: .now)
             logger.warning("read timed out", metadata: [
                 "video_no": "\(video.videoNo)", "offset": "\(offset)", "length": "\(count)", "timeout": "\(options.readTimeout)",
             ])
@@ -109,5 +118,35 @@ final class ListingWatch: Sendable {
 
     func isOverdue(_ filter: VideoFilter) -> Bool {
         state.withLock { $0[filter]?.overdue ?? false }
+    }
+}
+
+/// Videos whose reads ran out of time recently. Until one of their reads succeeds again, or a
+/// deadline's length has passed, their reads wait only ``retryWait``.
+final class StalledVideos: Sendable {
+    private let marks = Mutex<[String: ContinuousClock.Instant]>([:])
+
+    /// Long enough for bytes already on their way, short against any deadline.
+    static let retryWait: Duration = .seconds(1)
+
+    func deadline(for videoNo: String, now: ContinuousClock.Instant, timeout: Duration) -> ContinuousClock.Instant {
+        marks.withLock { marks in
+            guard let mark = marks[videoNo] else { return now + timeout }
+            guard now - mark < timeout else {
+                marks[videoNo] = nil
+                return now + timeout
+            }
+            return now + min(Self.retryWait, timeout)
+        }
+    }
+
+    func timedOut(_ videoNo: String, at instant: ContinuousClock.Instant) {
+        marks.withLock { $0[videoNo] = instant }
+    }
+
+    func delivered(_ videoNo: String) {
+        marks.withLock { marks in
+            if marks[videoNo] != nil { marks[videoNo] = nil }
+        }
     }
 }

@@ -21,6 +21,7 @@ public final class MaviFileSystem: FileSystemOperations, Sendable {
     let nextHandle = Atomic<UInt64>(1)
     let notifier = Mutex<FUSESession?>(nil)
     let listingWatch = ListingWatch()
+    let stalledVideos = StalledVideos()
 
     /// The latest record of every video seen, and the names given to them.
     struct NamingState {
