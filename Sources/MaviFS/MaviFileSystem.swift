@@ -134,7 +134,7 @@ public final class MaviFileSystem: FileSystemOperations, Sendable {
         guard case .video(let no) = inodes.node(inode) else { throw FUSEError.isADirectory }
         guard flags & O_ACCMODE == O_RDONLY else { throw FUSEError.notPermitted }
         guard let video = state.withLock({ $0.videos[no] }) else { throw FUSEError.notFound }
-        content.opened(video)
+        if Self.isReadable(video) { content.opened(video) }
         // Page-cached reads with keep_cache: a second read of a video is served by the kernel.
         return OpenReply(handle: inode, keepCache: true)
     }
@@ -144,13 +144,27 @@ public final class MaviFileSystem: FileSystemOperations, Sendable {
         guard let video = state.withLock({ $0.videos[no] }) else { throw FUSEError.notFound }
         let length = UInt64(max(0, video.size ?? 0))
         guard offset < length else { return .endOfFile }
+        guard Self.isReadable(video) else {
+            logger.warning("refusing to read a video whose listed size is absurd", metadata: ["video_no": "\(no)", "size": "\(length)"])
+            throw FUSEError.ioError
+        }
         let count = Int(min(UInt64(size), length - offset))
         return .bytes(try await readBytes(video, offset: offset, count: count))
     }
 
     public func release(inode: Inode, file: OpenFile) async {
-        guard case .video(let no) = inodes.node(inode), let video = state.withLock({ $0.videos[no] }) else { return }
+        guard case .video(let no) = inodes.node(inode), let video = state.withLock({ $0.videos[no] }), Self.isReadable(video) else { return }
         content.closed(video)
+    }
+
+    /// The largest file read through the cache. A listing is input from the network, and a size
+    /// beyond any real video (up to 2^63 - 1) must not become a cache file or its block table;
+    /// such a file shows its listed size, and reading it fails with `EIO`.
+    static let maxReadableSize: Int64 = 1 << 40
+
+    static func isReadable(_ video: Video) -> Bool {
+        guard let size = video.size else { return false }
+        return size >= 0 && size <= maxReadableSize
     }
 
     public func statfs(inode: Inode, context: RequestContext) async throws -> FileSystemStatistics {

@@ -27,6 +27,8 @@ struct SeededMount: Sendable {
     /// The client the mount uses; tests may ask the server through it too.
     let client: MaviClient
     let session: FUSESession
+    /// The block cache's folder; nothing may be written outside it (but the seeded sources).
+    let cacheDirectory: String
     let options: MaviFSOptions
 
     func path(_ relative: String) -> String { mountpoint + "/" + relative }
@@ -68,7 +70,7 @@ struct SeededMount: Sendable {
             do {
                 try await withMount(fs, options: MountOptions(fsName: "mavifs-test", subtype: "mavifs")) { mnt, session in
                     fs.attach(session)
-                    try await body(SeededMount(mountpoint: mnt, server: running, videos: videos, reader: reader, client: client, session: session, options: options))
+                    try await body(SeededMount(mountpoint: mnt, server: running, videos: videos, reader: reader, client: client, session: session, cacheDirectory: cache.directory, options: options))
                 }
             } catch {
                 running.server.setFaults(FaultSettings())
