@@ -84,19 +84,6 @@ func checkedRead(_ path: String, source: [UInt8], chunk: Int = 128 << 10, order:
     return tally
 }
 
-/// A small deterministic generator (SplitMix64), so a failing shuffled run can be repeated.
-struct SeededGenerator: RandomNumberGenerator, Sendable {
-    private var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
-
 /// `errno` of `stat(path)`, 0 when it succeeds (a blocking call).
 func statErrno(_ path: String) -> Int32 {
     var st = stat()
