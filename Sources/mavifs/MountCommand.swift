@@ -82,8 +82,34 @@ struct MountCommand: AsyncParsableCommand {
         var cacheConfiguration = cache.makeConfiguration()
         cacheConfiguration.readTimeout = deadlines.read
         let api = MaviClient(configuration: configuration, logger: MavifsLogging.logger("mavifs.client", verbose: verbose))
+        // The client's connection pool is closed on every way out, failures included (a client
+        // dropped while open is a fatal error).
+        do {
+            try await serve(at: path, ready: ready, api: api, cacheConfiguration: cacheConfiguration, parsed: parsed, logger: logger)
+        } catch {
+            try? await api.shutdown()
+            throw error
+        }
+        try? await api.shutdown()
+    }
+
+    private func serve(
+        at path: String, ready: ReadinessPipe?, api: MaviClient, cacheConfiguration: CacheConfiguration, parsed: ParsedMountOptions, logger: Logger
+    ) async throws {
+        let configuration = api.configuration
         let reader = try VideoReader(client: api, namespace: configuration.namespace, configuration: cacheConfiguration,
                                      logger: MavifsLogging.logger("mavifs.cache", verbose: verbose))
+        do {
+            try await serve(at: path, ready: ready, api: api, reader: reader, parsed: parsed, logger: logger)
+        } catch {
+            await reader.shutdown()
+            throw error
+        }
+        await reader.shutdown()
+    }
+
+    private func serve(at path: String, ready: ReadinessPipe?, api: MaviClient, reader: VideoReader, parsed: ParsedMountOptions, logger: Logger) async throws {
+        let configuration = api.configuration
         let catalog = VideoCatalog(source: api, ttl: .seconds(listTTL), logger: MavifsLogging.logger("mavifs.catalog", verbose: verbose))
 
         // A first listing before mounting: a wrong key or endpoint fails here, with its reason,
@@ -107,7 +133,5 @@ struct MountCommand: AsyncParsableCommand {
         ready?.succeed()
         await session.waitUntilUnmounted()
         logger.info("unmounted \(path)")
-        await reader.shutdown()
-        try? await api.shutdown()
     }
 }

@@ -1,29 +1,30 @@
 import Foundation
 import Glibc
-import TestSupport
 
 /// What reading a file through the mount gave, read by read: each read either returned exactly
 /// the source's bytes at its offset, or failed; wrong bytes are counted, never excused.
-struct ReadTally: Sendable, CustomStringConvertible {
-    var reads = 0
-    var succeeded = 0
+public struct ReadTally: Sendable, CustomStringConvertible {
+    public var reads = 0
+    public var succeeded = 0
     /// errno → how many reads failed with it.
-    var failures: [Int32: Int] = [:]
+    public var failures: [Int32: Int] = [:]
     /// Reads that returned bytes other than the source's (must stay 0).
-    var wrongReads = 0
-    var bytesVerified: Int64 = 0
+    public var wrongReads = 0
+    public var bytesVerified: Int64 = 0
     /// Offsets of the reads that failed, to read again later.
-    var failedOffsets: [Int] = []
+    public var failedOffsets: [Int] = []
     /// SHA-256 of the bytes read, when every read succeeded.
-    var sha256: String?
+    public var sha256: String?
 
-    var onlyEIO: Bool { failures.keys.allSatisfy { $0 == EIO } }
+    public init() {}
 
-    var description: String {
+    public var onlyEIO: Bool { failures.keys.allSatisfy { $0 == EIO } }
+
+    public var description: String {
         "\(reads) reads, \(succeeded) ok, failures \(failures.map { "\(String(cString: strerror($0.key)))×\($0.value)" }), wrong \(wrongReads), \(bytesVerified) bytes verified"
     }
 
-    static func + (a: ReadTally, b: ReadTally) -> ReadTally {
+    public static func + (a: ReadTally, b: ReadTally) -> ReadTally {
         var t = a
         t.reads += b.reads
         t.succeeded += b.succeeded
@@ -35,7 +36,7 @@ struct ReadTally: Sendable, CustomStringConvertible {
     }
 }
 
-enum ReadOrder: Sendable {
+public enum ReadOrder: Sendable {
     case sequential
     /// Every chunk once, in an order shuffled by the seed (far-ahead reads use ranged fetches).
     case scattered(seed: UInt64)
@@ -43,7 +44,7 @@ enum ReadOrder: Sendable {
 
 /// Reads `path` in `chunk`-sized `pread`s (a blocking call: use inside `blocking`) and checks each
 /// against `source`. `offsets` limits the reads to those chunks.
-func checkedRead(_ path: String, source: [UInt8], chunk: Int = 128 << 10, order: ReadOrder = .sequential, offsets: [Int]? = nil) -> ReadTally {
+public func checkedRead(_ path: String, source: [UInt8], chunk: Int = 128 << 10, order: ReadOrder = .sequential, offsets: [Int]? = nil) -> ReadTally {
     var tally = ReadTally()
     let fd = open(path, O_RDONLY | O_CLOEXEC)
     guard fd >= 0 else {
@@ -85,13 +86,20 @@ func checkedRead(_ path: String, source: [UInt8], chunk: Int = 128 << 10, order:
 }
 
 /// `errno` of `stat(path)`, 0 when it succeeds (a blocking call).
-func statErrno(_ path: String) -> Int32 {
+public func statErrno(_ path: String) -> Int32 {
     var st = stat()
     return stat(path, &st) == 0 ? 0 : errno
 }
 
+/// `errno` of `statfs(path)`, 0 when it succeeds (a blocking call). Unlike stat, which the kernel
+/// may answer from cached attributes, statfs reaches the filesystem: ENOTCONN on a dead mount.
+public func statfsErrno(_ path: String) -> Int32 {
+    var info = statvfs()
+    return statvfs(path, &info) == 0 ? 0 : errno
+}
+
 /// Seconds since `start`.
-func elapsedSeconds(since start: ContinuousClock.Instant) -> Double {
+public func elapsedSeconds(since start: ContinuousClock.Instant) -> Double {
     let d = ContinuousClock.now - start
     return Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
 }
