@@ -39,7 +39,7 @@ final class ChildProcess: @unchecked Sendable {
     func wait(timeout: Double) async -> Int32? {
         if let status { return status }
         let deadline = Date().addingTimeInterval(timeout)
-        while Date() < deadline {
+        repeat {
             var raw: Int32 = 0
             let r = waitpid(pid, &raw, WNOHANG)
             if r == pid {
@@ -48,8 +48,8 @@ final class ChildProcess: @unchecked Sendable {
                 return code
             }
             if r < 0 { return nil }
-            try? await Task.sleep(for: .milliseconds(20))
-        }
+            if timeout > 0 { try? await Task.sleep(for: .milliseconds(20)) }
+        } while Date() < deadline
         return nil
     }
 
