@@ -54,7 +54,7 @@ struct FaultToleranceTests {
                         mount.setFaults(fault.settings)
                         let path = mount.path(video.byID)
                         let tally = try await blocking("reading under \(fault)", timeout: 120) {
-                            checkedRead(path, source: video.source, order: order)
+                            checkedRead(path, source: video.source, order: order, digest: true)
                         }
                         let left = mount.server.server.faults
                         let requests = mount.server.server.stats().requests.values.reduce(0, +)
@@ -227,9 +227,10 @@ struct FaultToleranceTests {
     /// Reads again (every half second, for at most 60 s) until no read fails, and returns the
     /// last attempt.
     func readUntilClean(_ path: String, _ video: SeededVideo, offsets: [Int]? = nil) async throws -> ReadTally {
+        let digest = offsets == nil
         let deadline = ContinuousClock.now + .seconds(60)
         while true {
-            let tally = try await blocking(timeout: 60) { checkedRead(path, source: video.source, offsets: offsets) }
+            let tally = try await blocking(timeout: 60) { checkedRead(path, source: video.source, offsets: offsets, digest: digest) }
             if tally.failures.isEmpty || ContinuousClock.now > deadline { return tally }
             try await Task.sleep(for: .milliseconds(500))
         }

@@ -84,7 +84,7 @@ struct MountLifecycleTests {
             let mount = try await fixture.mount(mnt, cache: cache)
             var after = ReadTally()
             for video in fixture.videos {
-                let t = try await blocking(timeout: 120) { checkedRead(mnt + "/" + video.byID, source: video.source) }
+                let t = try await blocking(timeout: 120) { checkedRead(mnt + "/" + video.byID, source: video.source, digest: true) }
                 #expect(t.failures.isEmpty && t.wrongReads == 0 && t.sha256 == VideoDigest.hex(of: video.source), "\(t)")
                 after = after + t
             }
