@@ -12,7 +12,7 @@ struct DecoderFuzzTests {
         RecordedReplies.deleteSuccessEmptyObject, RecordedReplies.infrastructure, RecordedReplies.callback, RecordedReplies.rateLimited,
     ].map { Array($0.utf8) }
 
-    static let cases = Soak.scale(ci: 6_000, soak: 200_000)
+    static let cases = Soak.scale(ci: 3_000, soak: 200_000)
 
     /// Decodes `bytes` as every reply type; returns how many decodes succeeded.
     static func decodeEverything(_ bytes: [UInt8]) -> Int {
@@ -82,7 +82,7 @@ struct DecoderFuzzTests {
         #expect(count > 1000)
     }
 
-    @Test("huge replies: a 10 MB string, 20,000 videos, nesting 100,000 deep")
+    @Test("huge replies: a 10 MB string, 10,000 videos, nesting 100,000 deep")
     func huge() throws {
         let name = String(repeating: "n", count: 10 << 20)
         let bigName = #"{"code":"0000","msg":"","data":{"video_no":"VI1","video_name":"\#(name)","status":"PARSE"}}"#
@@ -90,11 +90,11 @@ struct DecoderFuzzTests {
         #expect(video.data?.videoName.utf8.count == 10 << 20)
 
         let item = #"{"video_no":"VI1","status":"PARSE","size":"-5","duration":"1e400","create_time":"99999999999999999999"}"#
-        let many = #"{"code":"0000","msg":"","data":{"total_count":"9999999999999999999999","videos":["# + Array(repeating: item, count: 20_000).joined(separator: ",") + "]}}"
+        let many = #"{"code":"0000","msg":"","data":{"total_count":"9999999999999999999999","videos":["# + Array(repeating: item, count: 10_000).joined(separator: ",") + "]}}"
         let page = try #require(try JSONDecoder().decode(Envelope<VideoPage>.self, from: Data(many.utf8)).data)
-        #expect(page.videos.count == 20_000)
+        #expect(page.videos.count == 10_000)
         #expect(page.videos[0].size == -5 && page.videos[0].duration == nil && page.videos[0].createTime == nil)
-        #expect(page.totalCount == 20_000, "an unreadable count falls back on the videos present")
+        #expect(page.totalCount == 10_000, "an unreadable count falls back on the videos present")
 
         let deep = String(repeating: "[", count: 100_000) + String(repeating: "]", count: 100_000)
         #expect(throws: (any Error).self) { try JSONDecoder().decode(Envelope<VideoPage>.self, from: Data(deep.utf8)) }

@@ -12,7 +12,7 @@ import TestSupport
 @Suite("Reply interpreter under fuzzing")
 struct ReplyFuzzTests {
     static let key = "sk-mavi-3f9c2a7e51d04b8c9e6a1f2d7c3b5a90e4d8c1b2"
-    static let cases = Soak.scale(ci: 5_000, soak: 200_000)
+    static let cases = Soak.scale(ci: 1_500, soak: 200_000)
     static let statuses: [UInt] = [200, 201, 204, 206, 301, 400, 401, 403, 404, 408, 409, 429, 500, 502, 503, 504, 599, 999]
 
     /// Any 12 bytes of the key's random part in `text`.

@@ -8,7 +8,7 @@ import TestSupport
 /// same whatever the listing order.
 @Suite("File names under fuzzing")
 struct NamingFuzzTests {
-    static let cases = Soak.scale(ci: 400, soak: 20_000)
+    static let cases = Soak.scale(ci: 200, soak: 20_000)
 
     static func isSafe(_ name: String) -> Bool {
         let bytes = name.utf8

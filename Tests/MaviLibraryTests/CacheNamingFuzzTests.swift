@@ -8,7 +8,7 @@ import TestSupport
 /// the key it was made for.
 @Suite("Cache file names under fuzzing")
 struct CacheNamingFuzzTests {
-    static let cases = Soak.scale(ci: 5_000, soak: 1_000_000)
+    static let cases = Soak.scale(ci: 2_000, soak: 1_000_000)
 
     @Test("hostile namespaces and video numbers map to paths inside the cache, and back")
     func paths() {

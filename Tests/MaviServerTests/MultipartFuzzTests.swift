@@ -11,7 +11,7 @@ import TestSupport
 @Suite("Multipart parser under fuzzing", .timeLimit(.minutes(3)))
 struct MultipartFuzzTests {
     static let boundary = "----mavifsFuzzBoundary7MA4YWxkTrZu0gW"
-    static let cases = Soak.scale(ci: 1_500, soak: 50_000)
+    static let cases = Soak.scale(ci: 600, soak: 50_000)
 
     /// A well-formed upload body: text fields and a file part with a hostile file name.
     static func validBody(_ input: inout HostileInput) -> [UInt8] {

@@ -24,8 +24,8 @@ public struct FaultSettings: Codable, Sendable, Equatable {
     /// Streamed bodies are sent at no more than this many bytes a second: a slow network.
     public var streamBytesPerSecond: Int64?
     /// Matching requests get no answer at all while this is on, as from a server that stopped
-    /// answering: each waits, connection open, until the faults change or its client gives up. A
-    /// request whose client has left by then is dropped unprocessed.
+    /// answering: each waits, connection open, until the faults change or its client gives up, and
+    /// is then answered 503 without being processed. Requests after the change are served.
     public var hang: Bool?
     /// Endpoints the faults apply to; `nil` means all of them (the admin routes never fail).
     public var endpoints: [Endpoint]?

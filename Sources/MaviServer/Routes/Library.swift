@@ -78,14 +78,13 @@ final class Library: Sendable {
     private func injectedFault(_ endpoint: Endpoint, _ request: Request, _ context: LibraryRequestContext) async -> Response? {
         if faults.hangs(endpoint) {
             // Silent until the faults change, the client leaves or the server stops; polling keeps
-            // this free of any task that could outlive the request.
+            // this free of any task that could outlive the request. The request is then dropped
+            // unprocessed, as by a server that went away: a delete its client gave up on must not
+            // happen behind its back.
             while faults.hangs(endpoint), context.channel.isActive, !shutdown.isRaised, !Task.isCancelled {
                 try? await Task.sleep(for: .milliseconds(20))
             }
-            // Nobody is waiting for the answer: do not act on the request (a delete, say).
-            if !context.channel.isActive || shutdown.isRaised {
-                return JSONReply.infrastructure(.serviceUnavailable, path: request.uri.path)
-            }
+            return JSONReply.infrastructure(.serviceUnavailable, path: request.uri.path)
         }
         if let latency = faults.latency(for: endpoint) {
             try? await Task.sleep(for: latency)
