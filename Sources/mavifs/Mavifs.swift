@@ -15,6 +15,14 @@ struct Mavifs: AsyncParsableCommand {
         version: MavifsVersion.current,
         subcommands: [MountCommand.self, UnmountCommand.self, ServeCommand.self, UploadCommand.self, CacheCommand.self]
     )
+
+    /// Accepts mount(8)'s `mavifs SOURCE MOUNTPOINT -o OPTIONS` besides the subcommands, so an
+    /// `/etc/fstab` line can mount a library.
+    static func main() async {
+        let arguments = Array(CommandLine.arguments.dropFirst())
+        let names = Set(configuration.subcommands.map { $0._commandName } + ["help"])
+        await main(FstabInvocation.mountArguments(from: arguments, subcommands: names) ?? arguments)
+    }
 }
 
 enum MavifsVersion {
