@@ -87,6 +87,40 @@ struct ViewsTests {
         }
     }
 
+    @Test("odd names: slashes, control characters, dot names and 300-byte names become safe, distinct file names")
+    func oddNames() async throws {
+        let long = String(repeating: "é", count: 150)  // 300 bytes of UTF-8
+        try await MountedLibrary.with([Sample(name: long), Sample(name: "plain")], listTTL: .seconds(1)) { lib in
+            // The upload form cannot carry these; upload_url names a video after the URL's last
+            // path component, percent-decoded. Nothing listens on port 9, so they end up FAIL.
+            for component in ["a%2Fb.mp4", "line%0Abreak.mp4", "tab%09name.mp4", "%2E%2E.mp4"] {
+                _ = try await lib.client.upload(url: URL(string: "http://127.0.0.1:9/clips/\(component)")!)
+            }
+            let all = try await ServerHarness.poll("the URL uploads to fail", within: .seconds(60)) { () -> Set<String>? in
+                let videos = try await lib.client.allVideos()
+                return videos.count == 6 && videos.allSatisfy({ $0.status != .unparsed }) ? Set(videos.map(\.videoNo)) : nil
+            }
+            let names = try await ServerHarness.poll("the mount to list all six", within: .seconds(30)) { () -> [String]? in
+                let names = try await blocking { try FileManager.default.contentsOfDirectory(atPath: lib.path("all")) }
+                return names.count == 6 ? names : nil
+            }
+            #expect(Set(names).isSuperset(of: ["a_b.mp4", "line_break.mp4", "tab_name.mp4"]), "\(names)")
+            for name in names {
+                #expect(name.utf8.count <= 255 && !name.unicodeScalars.contains { $0.value < 0x20 } && name != "." && name != "..", "\(name)")
+            }
+            let longName = try #require(names.first { $0.hasPrefix("éé") })
+            #expect(longName.hasSuffix(".mp4") && longName.utf8.count <= 255 && longName.utf8.count >= 250, "\(longName)")
+            // The video named ".." is named by its id instead.
+            let dotVideo = try #require(try await lib.client.allVideos().first { ["..", "...mp4"].contains($0.videoName) })
+            #expect(names.contains("\(dotVideo.videoNo).mp4"))
+            // Every name leads to its own video, in all/ and by status.
+            #expect(try await lib.listedVideoNos("all") == all)
+            #expect(try await lib.listedVideoNos("by-status/FAIL") == lib.apiVideoNos(VideoFilter(status: .failed(spelling: "FAIL"))))
+            let cause = try await blocking { try xattr(lib.path("all/a_b.mp4"), "user.mavi.cause") }
+            #expect(!cause.isEmpty)
+        }
+    }
+
     @Test("files read through the mount equal the uploads; ffprobe reads the duration")
     func reads() async throws {
         try await MountedLibrary.with(Array(Self.samples.prefix(3))) { lib in
