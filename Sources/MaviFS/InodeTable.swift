@@ -11,6 +11,8 @@ final class InodeTable: Sendable {
         var viewsByInode: [Inode: View] = [rootInode: .root]
         var videos: [String: Inode] = [:]
         var videosByInode: [Inode: String] = [:]
+        var covers: [String: Inode] = [:]
+        var coversByInode: [Inode: String] = [:]
     }
 
     private let state = Mutex(State())
@@ -37,15 +39,29 @@ final class InodeTable: Sendable {
         }
     }
 
+    /// The inode of a video's cover file in `.covers`.
+    func inode(forCover videoNo: String) -> Inode {
+        state.withLock { s in
+            if let i = s.covers[videoNo] { return i }
+            let i = s.next
+            s.next += 1
+            s.covers[videoNo] = i
+            s.coversByInode[i] = videoNo
+            return i
+        }
+    }
+
     enum Node {
         case directory(View)
         case video(String)
+        case cover(String)
     }
 
     func node(_ inode: Inode) -> Node? {
         state.withLock { s in
             if let v = s.viewsByInode[inode] { return .directory(v) }
             if let no = s.videosByInode[inode] { return .video(no) }
+            if let no = s.coversByInode[inode] { return .cover(no) }
             return nil
         }
     }

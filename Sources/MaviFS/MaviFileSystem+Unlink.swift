@@ -7,6 +7,8 @@ import MaviClient
 extension MaviFileSystem {
     public func unlink(parent: Inode, name: String, context: RequestContext) async throws {
         guard case .directory(let view) = inodes.node(parent) else { throw FUSEError.notADirectory }
+        // A cover goes with its video; it is not deleted on its own.
+        if view == .covers { throw FUSEError.notPermitted }
         guard view.listsVideos, let item = try await child(named: name, in: view), item.kind == .regular,
               case .video(let videoNo) = inodes.node(item.inode) else {
             throw FUSEError.notFound

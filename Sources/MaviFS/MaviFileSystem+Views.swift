@@ -9,7 +9,10 @@ extension MaviFileSystem {
     func contents(of view: View) async throws -> [DirectoryItem] {
         switch view {
         case .root:
-            return View.topLevel.map { directoryItem($0.0, $0.1) }
+            let covers = self.covers == nil ? [] : [directoryItem(Self.coversDirectoryName, .covers)]
+            return covers + View.topLevel.map { directoryItem($0.0, $0.1) }
+        case .covers:
+            return try await coverItems().items
         case .statuses:
             return VideoStatus.filterValues.map { directoryItem($0, .status($0)) }
         case .tags, .cameras, .years, .year, .month:
@@ -62,6 +65,8 @@ extension MaviFileSystem {
             if let i = state.withLock({ $0.contents[view]?.index[name] }), i < items.count, items[i].name == name {
                 return items[i]
             }
+        } else if view == .covers {
+            return try await coverChild(named: name)
         } else if let found = try await directoryChild(named: name, in: view) {
             return found
         }
@@ -156,7 +161,7 @@ extension MaviFileSystem {
 
     func parentView(of view: View) -> View {
         switch view {
-        case .root, .all, .statuses, .tags, .cameras, .years, .byID: .root
+        case .root, .all, .statuses, .tags, .cameras, .years, .byID, .covers: .root
         case .status: .statuses
         case .tag: .tags
         case .camera: .cameras

@@ -30,7 +30,7 @@ extension MaviFileSystem {
     private func video(at inode: Inode) throws -> Video? {
         switch inodes.node(inode) {
         case .video(let no): return state.withLock { $0.videos[no] }
-        case .directory: return nil
+        case .directory, .cover: return nil
         case nil: throw FUSEError.notFound
         }
     }

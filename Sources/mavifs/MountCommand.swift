@@ -86,7 +86,10 @@ struct MountCommand: AsyncParsableCommand {
 
         let fsOptions = MaviFSOptions(allowDelete: allowDelete, listTTL: .seconds(listTTL), uid: parsed.uid ?? getuid(),
                                       gid: parsed.gid ?? getgid(), umask: parsed.umask ?? 0o022)
-        let fs = MaviFileSystem(catalog: catalog, content: reader, options: fsOptions, logger: MavifsLogging.logger("mavifs.fs", verbose: verbose))
+        let covers = CoverStore(directory: CoverStore.directory(cache: cache.makeConfiguration().directory, namespace: configuration.namespace),
+                                source: api, logger: MavifsLogging.logger("mavifs.covers", verbose: verbose))
+        let fs = MaviFileSystem(catalog: catalog, content: reader, covers: covers, options: fsOptions,
+                                logger: MavifsLogging.logger("mavifs.fs", verbose: verbose))
         let session = try FUSESession(
             mounting: fs, at: path,
             options: MountOptions(fsName: "mavifs", subtype: "mavifs", readOnly: parsed.readOnly, allowOther: parsed.allowOther,

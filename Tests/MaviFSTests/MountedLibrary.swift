@@ -64,7 +64,8 @@ struct MountedLibrary: Sendable {
             let reader = try VideoReader(client: client, namespace: APILimits.defaultNamespace,
                                          configuration: CacheConfiguration(directory: work.appending("cache"), blockSize: 256 * 1024), logger: logger)
             let catalog = VideoCatalog(source: client, ttl: listTTL, logger: logger)
-            let fs = MaviFileSystem(catalog: catalog, content: reader,
+            let covers = CoverStore(directory: work.appending("covers"), source: client, logger: logger)
+            let fs = MaviFileSystem(catalog: catalog, content: reader, covers: covers,
                                     options: MaviFSOptions(allowDelete: allowDelete, listTTL: listTTL), logger: logger)
             do {
                 try await withMount(fs, options: MountOptions(fsName: "mavifs-test", subtype: "mavifs")) { mnt, session in

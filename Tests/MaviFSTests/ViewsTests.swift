@@ -2,6 +2,7 @@ import Foundation
 import Glibc
 import MaviAPI
 import MaviClient
+import MaviServer
 import Testing
 import TestSupport
 
@@ -118,6 +119,42 @@ struct ViewsTests {
             #expect(try await lib.listedVideoNos("by-status/FAIL") == lib.apiVideoNos(VideoFilter(status: .failed(spelling: "FAIL"))))
             let cause = try await blocking { try xattr(lib.path("all/a_b.mp4"), "user.mavi.cause") }
             #expect(!cause.isEmpty)
+        }
+    }
+
+    @Test("every video's cover frame is a JPEG in .covers, fetched once; covers cannot be removed")
+    func covers() async throws {
+        try await MountedLibrary.with(Array(Self.samples.prefix(2))) { lib in
+            let videos = try await lib.client.allVideos()
+            #expect(videos.count == 2 && videos.allSatisfy { $0.coverURL != nil })
+            let root = try await blocking { try FileManager.default.contentsOfDirectory(atPath: lib.mountpoint) }
+            #expect(root.contains(".covers"))
+            let names = try await blocking { try FileManager.default.contentsOfDirectory(atPath: lib.path(".covers")) }
+            #expect(Set(names) == Set(videos.map { "\($0.videoNo).jpg" }))
+            for video in videos {
+                let path = lib.path(".covers/\(video.videoNo).jpg")
+                let served = try await run(["curl", "-sS", "--fail", try #require(video.coverURL)])
+                let read = try await run(["cat", path])
+                #expect(read.succeeded && !read.stdoutBytes.isEmpty && read.stdoutBytes == served.stdoutBytes)
+                // A JPEG: starts with the SOI marker; stat agrees with what was read.
+                #expect(read.stdoutBytes.prefix(2) == [0xFF, 0xD8])
+                let size = try await blocking { () -> Int in
+                    var st = stat()
+                    guard stat(path, &st) == 0 else { throw POSIXError(.ENOENT) }
+                    return Int(st.st_size)
+                }
+                #expect(size == read.stdoutBytes.count)
+                let probe = try await run(["ffprobe", "-v", "error", "-show_entries", "stream=codec_name", "-of", "csv=p=0", path])
+                #expect(probe.stdout.contains("mjpeg"), "\(probe.stderr)")
+            }
+            // Each cover was fetched once (curl above made one request of its own per cover);
+            // reading again is served from the copy on disk.
+            let fetched = lib.server.server.stats().requests(.cover)
+            for video in videos { _ = try await run(["cat", lib.path(".covers/\(video.videoNo).jpg")]) }
+            #expect(fetched == 2 * videos.count && lib.server.server.stats().requests(.cover) == fetched)
+            let rm = try await run(["rm", "-f", lib.path(".covers/\(videos[0].videoNo).jpg")])
+            #expect(!rm.succeeded && rm.stderr.contains("Operation not permitted"))
+            #expect(try await lib.apiVideoNos().count == 2)
         }
     }
 
