@@ -108,6 +108,7 @@ let package = Package(
                 .product(name: "TOMLKit", package: "TOMLKit"),
                 // The /metrics listener.
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
 

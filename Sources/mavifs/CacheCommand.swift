@@ -42,7 +42,7 @@ struct CacheOptions: ParsableArguments {
 
     private static func checkBlockSize(_ size: ByteSize, origin: String) throws {
         guard (64 << 10...64 << 20).contains(size.bytes) else {
-            throw ValidationError("cache_block_size (\(origin)) must be between 64K and 64M")
+            throw SettingsError("cache_block_size (\(origin)) must be between 64K and 64M")
         }
     }
 

@@ -53,21 +53,22 @@ struct ClientOptions: ParsableArguments {
             "endpoint", flag: endpoint, config: config, read: config.string, default: ClientConfiguration.defaultEndpoint.absoluteString,
             describe: Self.displayEndpoint)
         guard let url = Self.httpURL(endpointText) else {
-            throw ValidationError("endpoint \(Self.displayEndpoint(endpointText)) (\(config.origin("endpoint") ?? "--endpoint")) must be an http or https URL")
+            throw SettingsError("endpoint \(Self.displayEndpoint(endpointText)) (\(config.origin("endpoint") ?? "--endpoint")) must be an http or https URL")
         }
         let namespace = try report.pick("namespace", flag: namespace, config: config, read: config.string, default: APILimits.defaultNamespace)
-        guard !namespace.isEmpty else { throw ValidationError("namespace (\(config.origin("namespace") ?? "--namespace")) must not be empty") }
+        guard !namespace.isEmpty else { throw SettingsError("namespace (\(config.origin("namespace") ?? "--namespace")) must not be empty") }
         let keyFile = try report.pickOptional(
             "api_key_file", flag: apiKeyFile, config: config, read: config.path, none: "none: \(APIKey.environmentVariable) if set")
         let scheme = try report.pick("auth_scheme", flag: authScheme, config: config, read: { key in
             try config.string(key).map { text in
                 guard let scheme = AuthScheme(rawValue: text) else {
-                    throw ValidationError("\(config.origin(key) ?? "config"): auth_scheme must be \"raw\" or \"bearer\"")
+                    throw SettingsError("\(config.origin(key) ?? "config"): auth_scheme must be \"raw\" or \"bearer\"")
                 }
                 return scheme
             }
         }, default: .raw, describe: \.rawValue)
-        let paced = try report.pick("pacing", flag: pacing, config: config, read: config.bool, default: true)
+        let paced = try report.pick(
+            "pacing", flag: pacing, flagName: pacing == false ? "--no-pacing" : nil, config: config, read: config.bool, default: true)
 
         let key: APIKey?
         if let keyFile {

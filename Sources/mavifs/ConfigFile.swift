@@ -42,11 +42,11 @@ struct ConfigFile: Sendable {
     static func load(explicitPath: String?, environment: [String: String] = ProcessInfo.processInfo.environment) throws -> ConfigFile {
         let path = explicitPath.map { expandTilde($0) } ?? defaultPath(environment: environment)
         guard FileManager.default.fileExists(atPath: path) else {
-            if explicitPath != nil { throw ValidationError("--config \(path): no such file") }
+            if explicitPath != nil { throw SettingsError("--config \(path): no such file") }
             return .empty
         }
         guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
-            throw ValidationError("cannot read the config file \(path) (check its permissions)")
+            throw SettingsError("cannot read the config file \(path) (check its permissions)")
         }
         return try parse(text, path: path)
     }
@@ -56,22 +56,22 @@ struct ConfigFile: Sendable {
         do {
             table = try TOMLTable(string: text)
         } catch let error as TOMLParseError {
-            throw ValidationError("\(path):\(error.source.begin.line):\(error.source.begin.column): \(error.description)")
+            throw SettingsError("\(path):\(error.source.begin.line):\(error.source.begin.column): \(error.description)")
         }
         var top: [String: ConfigValue] = [:]
         var mounts: [String: [String: ConfigValue]] = [:]
         for (key, value) in table {
             if key == "mounts" {
                 guard let sections = value.table else {
-                    throw ValidationError("\(path): mounts must be tables, written [mounts.\"/path/to/mountpoint\"]")
+                    throw SettingsError("\(path): mounts must be tables, written [mounts.\"/path/to/mountpoint\"]")
                 }
                 for (mountpoint, section) in sections {
                     guard let settings = section.table else {
-                        throw ValidationError("\(path): [mounts.\"\(mountpoint)\"] must be a table of settings")
+                        throw SettingsError("\(path): [mounts.\"\(mountpoint)\"] must be a table of settings")
                     }
                     let absolute = expandTilde(mountpoint)
                     guard absolute.hasPrefix("/") else {
-                        throw ValidationError("\(path): [mounts.\"\(mountpoint)\"] must name an absolute path")
+                        throw SettingsError("\(path): [mounts.\"\(mountpoint)\"] must name an absolute path")
                     }
                     mounts[normalized(absolute)] = try values(of: settings, in: "\(path) [mounts.\"\(mountpoint)\"]")
                 }
@@ -90,7 +90,7 @@ struct ConfigFile: Sendable {
 
     private static func convert(_ value: any TOMLValueConvertible, key: String, in place: String) throws -> ConfigValue {
         guard keys[key] != nil else {
-            throw ValidationError("\(place): unknown setting '\(key)' (known: \(keys.keys.sorted().joined(separator: ", ")))")
+            throw SettingsError("\(place): unknown setting '\(key)' (known: \(keys.keys.sorted().joined(separator: ", ")))")
         }
         if let v = value.bool { return .bool(v) }
         if let v = value.int { return .int(v) }
@@ -98,11 +98,11 @@ struct ConfigFile: Sendable {
         if let v = value.string { return .string(v) }
         if let array = value.array {
             return .list(try array.map { item in
-                guard let s = item.string else { throw ValidationError("\(place): \(key) must be a list of strings") }
+                guard let s = item.string else { throw SettingsError("\(place): \(key) must be a list of strings") }
                 return s
             })
         }
-        throw ValidationError("\(place): \(key) must be \(keys[key]!)")
+        throw SettingsError("\(place): \(key) must be \(keys[key]!)")
     }
 
     /// The settings that apply to `mountpoint` (its own table over the top level); every setting
@@ -186,8 +186,8 @@ struct ConfigSettings: Sendable {
         }
     }
 
-    private func wrongType(_ key: String, _ origin: String) -> ValidationError {
-        ValidationError("\(origin): \(key) must be \(ConfigFile.keys[key] ?? "another kind of value")")
+    private func wrongType(_ key: String, _ origin: String) -> SettingsError {
+        SettingsError("\(origin): \(key) must be \(ConfigFile.keys[key] ?? "another kind of value")")
     }
 }
 
@@ -201,4 +201,16 @@ struct ConfigOption: ParsableArguments {
     func load() throws -> ConfigFile {
         try ConfigFile.load(explicitPath: path)
     }
+}
+
+/// A mistake in the settings (the file, or a value that only makes sense once the file is read):
+/// reported as it is, without the usage text that argument mistakes get.
+struct SettingsError: Error, CustomStringConvertible {
+    let message: String
+
+    init(_ message: String) {
+        self.message = message
+    }
+
+    var description: String { message }
 }

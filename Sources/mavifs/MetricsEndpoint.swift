@@ -5,6 +5,7 @@ import Hummingbird
 import Logging
 import NIOCore
 import Prometheus
+import ServiceLifecycle
 import Synchronization
 
 /// `HOST:PORT` for `--metrics-addr` (`[::1]:PORT` for IPv6; port 0 picks a free one).
@@ -32,7 +33,7 @@ struct MetricsAddress: ExpressibleByArgument, Sendable, Equatable, CustomStringC
 /// without `--metrics-addr` pays nothing for the counters in its layers.
 final class MetricsEndpoint: Sendable {
     let registry = PrometheusCollectorRegistry()
-    private let running = Mutex<Task<Void, Never>?>(nil)
+    private let running = Mutex<(group: ServiceGroup, task: Task<Void, Never>)?>(nil)
 
     /// Makes every `Counter`, `Timer` and `Gauge` made from now on in this process report here.
     /// Once per process.
@@ -49,25 +50,29 @@ final class MetricsEndpoint: Sendable {
             refresh()
             var text: [UInt8] = []
             registry.emit(into: &text)
+            // The text format wants every line ended, the last one too.
+            if let last = text.last, last != UInt8(ascii: "\n") { text.append(UInt8(ascii: "\n")) }
             return Response(
                 status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
                 body: ResponseBody(byteBuffer: ByteBuffer(bytes: text)))
         }
         let listener = ListenerState()
-        var quiet = logger
+        // Its own logger: the listener's messages are about this listener, not the library.
+        var quiet = Logger(label: "mavifs.metrics") { StreamLogHandler.standardError(label: $0) }
         quiet.logLevel = .warning
         let app = Application(
             router: router, configuration: .init(address: .hostname(address.host, port: address.port), serverName: nil),
             onServerRunning: { channel in listener.bound(channel.localAddress?.port ?? address.port) }, logger: quiet)
+        let group = ServiceGroup(configuration: .init(services: [app], gracefulShutdownSignals: [], logger: quiet))
         let task = Task {
             do {
-                try await app.runService(gracefulShutdownSignals: [])
+                try await group.run()
                 listener.ended("the listener stopped")
             } catch {
                 listener.ended("\(error)")
             }
         }
-        running.withLock { $0 = task }
+        running.withLock { $0 = (group, task) }
         // Either the port is bound, or the listener ended (address in use, say) and says why.
         let deadline = ContinuousClock.now + .seconds(30)
         while ContinuousClock.now < deadline {
@@ -81,14 +86,15 @@ final class MetricsEndpoint: Sendable {
             }
             try? await Task.sleep(for: .milliseconds(20))
         }
-        task.cancel()
+        await stop()
         throw ValidationError("cannot serve metrics at \(address): the listener did not start within 30 s")
     }
 
+    /// Stops listening, letting a scrape in progress finish.
     func stop() async {
-        let task = running.withLock { $0 }
-        task?.cancel()
-        await task?.value
+        guard let (group, task) = running.withLock({ $0 }) else { return }
+        await group.triggerGracefulShutdown()
+        await task.value
     }
 
     private final class ListenerState: Sendable {

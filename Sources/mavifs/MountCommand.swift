@@ -106,14 +106,16 @@ struct MountCommand: AsyncParsableCommand {
         var report = SettingsReport()
         if let path = file.path { report.note("config", path, origin: config.path == nil ? "default location" : "--config") }
         let clientConfiguration = try client.makeConfiguration(config: values, report: &report)
-        let allowDelete = try report.pick("allow_delete", flag: allowDelete, config: values, read: values.bool, default: false)
+        let allowDelete = try report.pick(
+            "allow_delete", flag: allowDelete, flagName: allowDelete == false ? "--no-allow-delete" : nil, config: values, read: values.bool,
+            default: false)
         let listTTL = try report.pick("list_ttl", flag: listTTL, config: values, read: values.int, default: 60)
-        guard listTTL >= 0 else { throw ValidationError("list_ttl (\(values.origin("list_ttl") ?? "--list-ttl")) must be zero or more seconds") }
+        guard listTTL >= 0 else { throw SettingsError("list_ttl (\(values.origin("list_ttl") ?? "--list-ttl")) must be zero or more seconds") }
         let cacheConfiguration = try cache.makeConfiguration(config: values, report: &report)
         let metricsAddress = try report.pickOptional("metrics_addr", flag: metricsAddr, config: values, read: { key in
             try values.string(key).map { text in
                 guard let address = MetricsAddress(argument: text) else {
-                    throw ValidationError("\(values.origin(key) ?? "config"): metrics_addr must be HOST:PORT, such as 127.0.0.1:9464")
+                    throw SettingsError("\(values.origin(key) ?? "config"): metrics_addr must be HOST:PORT, such as 127.0.0.1:9464")
                 }
                 return address
             }
@@ -124,7 +126,7 @@ struct MountCommand: AsyncParsableCommand {
         do {
             parsedOptions = try ParsedMountOptions(optionList)
         } catch let error as ValidationError {
-            throw ValidationError("\(error.message)\(fileOptions.isEmpty ? "" : " (options in \(values.origin("options") ?? "the config file"))")")
+            throw SettingsError("\(error.message)\(fileOptions.isEmpty ? "" : " (options in \(values.origin("options") ?? "the config file"))")")
         }
         report.note("options", optionList.isEmpty ? "none" : optionList.joined(separator: ","),
                     origin: mountOptions.isEmpty ? (fileOptions.isEmpty ? "default" : values.origin("options") ?? "config") : "-o")
@@ -256,11 +258,11 @@ struct MountService {
     }
 
     /// The first listing failed: say so, with what to check.
-    static func listingFailed(_ error: any Error, _ configuration: ClientConfiguration) -> ValidationError {
+    static func listingFailed(_ error: any Error, _ configuration: ClientConfiguration) -> SettingsError {
         let endpoint = ClientOptions.displayEndpoint(configuration.endpoint.absoluteString)
-        return ValidationError("""
-            cannot list the videos of namespace \(configuration.namespace) at \(endpoint): \(error)
-            Check --endpoint, and the key (\(APIKey.environmentVariable) or --api-key-file); -v logs every request.
-            """)
+        // One line: a background mount passes its error to the terminal line by line.
+        return SettingsError(
+            "cannot list the videos of namespace \(configuration.namespace) at \(endpoint): \(error). "
+                + "Check the endpoint and the key (\(APIKey.environmentVariable) or --api-key-file); -v logs every request.")
     }
 }

@@ -54,11 +54,20 @@ struct MountStatus: Codable, Sendable, Equatable {
         var background: Bool
     }
 
+    /// Snake case in the file; the acronyms are spelled so that the key strategies below turn
+    /// them into `list_ttl_seconds` and `metrics_url` and back.
+    enum CodingKeys: String, CodingKey {
+        case state, pid, mountpoint, endpoint, namespace, allowDelete, startedAt, updatedAt, logFile, videos
+        case listTTLSeconds = "listTtlSeconds"
+        case metricsURL = "metricsUrl"
+        case listingAgeSeconds, listingStale, cache, downloads, recentEvents
+    }
+
     static let encoder: JSONEncoder = {
         let encoder = JSONEncoder()
         encoder.keyEncodingStrategy = .convertToSnakeCase
         encoder.dateEncodingStrategy = .iso8601
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         return encoder
     }()
 

@@ -12,11 +12,11 @@ struct SettingsReport: Sendable {
 
     /// Picks the flag's value, else the file's, else `fallback`, and notes which one it was.
     mutating func pick<T>(
-        _ key: String, flag: T?, config: ConfigSettings, read: (String) throws -> T?, default fallback: T,
+        _ key: String, flag: T?, flagName: String? = nil, config: ConfigSettings, read: (String) throws -> T?, default fallback: T,
         describe: (T) -> String = { "\($0)" }
     ) throws -> T {
         if let flag {
-            lines.append(Line(key: key, value: describe(flag), origin: "--" + key.replacingOccurrences(of: "_", with: "-")))
+            lines.append(Line(key: key, value: describe(flag), origin: flagName ?? "--" + key.replacingOccurrences(of: "_", with: "-")))
             return flag
         }
         if let value = try read(key) {

@@ -53,7 +53,7 @@ struct StatusCommand: ParsableCommand {
             return object
         }
         let value: Any = mountpoint == nil ? objects : objects.first ?? [:]
-        let data = try JSONSerialization.data(withJSONObject: value, options: [.prettyPrinted, .sortedKeys])
+        let data = try JSONSerialization.data(withJSONObject: value, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
         print(String(decoding: data, as: UTF8.self))
     }
 }
@@ -125,8 +125,16 @@ private struct Report {
         let cache = status.cache
         let cap = cache.maxBytes > 0 ? " of \(Self.bytes(cache.maxBytes))" : ""
         lines.append("  cache      \(Self.bytes(cache.bytesCached))\(cap) in \(cache.files) videos (\(cache.completeFiles) complete), \(cache.directory)")
-        let percent = String(format: "%.1f", cache.hitRatio * 100)
-        lines.append("  hit ratio  \(percent)% (\(Self.bytes(cache.bytesFromCache)) from the cache, \(Self.bytes(cache.bytesFromNetwork)) from the network)")
+        if cache.bytesFromCache + cache.bytesFromNetwork == 0 {
+            lines.append("  hit ratio  no reads yet")
+        } else {
+            let percent = String(format: "%.1f", cache.hitRatio * 100)
+            lines.append("  hit ratio  \(percent)% (\(Self.bytes(cache.bytesFromCache)) from the cache, \(Self.bytes(cache.bytesFromNetwork)) from the network)")
+        }
+        guard condition == .up else {
+            lines.append(contentsOf: errorLines(status))
+            return lines.joined(separator: "\n")
+        }
         if status.downloads.isEmpty {
             lines.append("  downloads  none in flight")
         } else {
@@ -139,20 +147,21 @@ private struct Report {
             }
         }
         if let metrics = status.metricsURL { lines.append("  metrics    \(metrics)") }
-        if let log = status.logFile { lines.append("  log        \(log)") }
-        if status.recentEvents.isEmpty {
-            lines.append("  errors     none recently")
-        } else {
-            lines.append("  errors     \(status.recentEvents.count) recently, latest last:")
-            for event in status.recentEvents.suffix(5) {
-                lines.append("             \(Self.time(event.time)) \(event.level): \(event.message)")
-            }
-        }
+        lines.append(contentsOf: errorLines(status))
         return lines.joined(separator: "\n")
     }
 
+    private func errorLines(_ status: MountStatus) -> [String] {
+        guard !status.recentEvents.isEmpty else { return ["  errors     none recently"] }
+        var lines = ["  errors     \(status.recentEvents.count) recently, latest last\(status.logFile.map { " (all in \($0))" } ?? ""):"]
+        for event in status.recentEvents.suffix(5) {
+            lines.append("             \(Self.time(event.time)) \(event.level): \(event.message)")
+        }
+        return lines
+    }
+
     static func bytes(_ count: Int64) -> String {
-        ByteCountFormatter.string(fromByteCount: count, countStyle: .binary)
+        count == 0 ? "0 bytes" : ByteCountFormatter.string(fromByteCount: count, countStyle: .binary)
     }
 
     static func seconds(_ value: Double) -> String {
