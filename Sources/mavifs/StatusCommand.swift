@@ -90,9 +90,14 @@ private struct Report {
         return fsType?.hasPrefix("fuse") == true && !processRunning ? .stale : .unknown
     }
 
-    /// kill(pid, 0) succeeds, or fails only for want of permission: the process exists.
+    /// kill(pid, 0) succeeds, or fails only for want of permission, and the process is not a
+    /// zombie waiting to be reaped.
     static func isRunning(_ pid: Int32) -> Bool {
-        pid > 0 && (kill(pid, 0) == 0 || errno == EPERM)
+        guard pid > 0, kill(pid, 0) == 0 || errno == EPERM else { return false }
+        // /proc/PID/stat: "PID (name) STATE …"; the name may hold spaces and parentheses.
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+              let close = stat.lastIndex(of: ")") else { return true }
+        return stat[close...].dropFirst().trimmingCharacters(in: .whitespaces).first != "Z"
     }
 
     var text: String {
