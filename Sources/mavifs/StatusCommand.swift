@@ -8,9 +8,10 @@ struct StatusCommand: ParsableCommand {
         commandName: "status",
         abstract: "Show how mounts are doing: endpoint, videos, cache, downloads, recent errors.",
         discussion: """
-            Reads the status each mount publishes (every 2 seconds) and checks the mount table and \
-            the mount's process. Without MOUNTPOINT, shows every mount started by this user. Exits \
-            with 0 when every mount shown is up, 1 otherwise. Never shows the API key.
+            Reads the status each mount publishes (every 2 seconds, in $XDG_RUNTIME_DIR/mavifs or \
+            else $XDG_STATE_HOME/mavifs/status) and checks the mount table and the mount's process. \
+            Without MOUNTPOINT, shows every mount of this user that is mounted. Exits with 0 when \
+            every mount shown is up, 1 otherwise. Never shows the API key.
             """
     )
 
@@ -26,9 +27,11 @@ struct StatusCommand: ParsableCommand {
             let path = MountPointCheck.canonical(mountpoint)
             reports = [Report(mountpoint: path, statusFile: MountStatusFiles.path(forMountpoint: path))]
         } else {
+            // Mounts that ended cleanly keep their last status (for `mavifs status DIR`), but a
+            // list of every mount shows only those still mounted, stale ones included.
             reports = MountStatusFiles.all().compactMap { file in
                 (try? MountStatusFiles.read(file)).map { Report(mountpoint: $0.mountpoint, statusFile: file) }
-            }
+            }.filter { $0.condition != .notMounted }
         }
         if json {
             try printJSON(reports)

@@ -82,6 +82,14 @@ struct StatusTests {
                 let json = try await mount.command(["status", "--json"])
                 let list = try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [[String: Any]]
                 #expect(list?.count == 1 && list?.first?["mountpoint"] as? String == mount.mountpoint)
+
+                // A mount that ended cleanly leaves the list (its last status stays for `status DIR`).
+                _ = try await mount.command(["unmount", mount.mountpoint])
+                try await waitUntil("the mount to publish that it stopped", timeout: 30, interval: 0.2) {
+                    try await mount.status()["state"] as? String == "stopped"
+                }
+                let none = try await mount.command(["status"])
+                #expect(none.status == 1 && none.stdout.contains("no mavifs mounts"), "\(none.stdout)")
             }
         }
     }
