@@ -11,9 +11,12 @@ struct Mavifs: AsyncParsableCommand {
 
             Try it with no account: `mavifs serve --library DIR` runs a local library server that
             speaks the same API.
+
+            Settings: $XDG_CONFIG_HOME/mavifs/config.toml (see `mavifs mount --help`).
+            Shell completions: `mavifs --generate-completion-script bash|zsh|fish`.
             """,
         version: MavifsVersion.current,
-        subcommands: [MountCommand.self, UnmountCommand.self, ServeCommand.self, UploadCommand.self, CacheCommand.self]
+        subcommands: [MountCommand.self, UnmountCommand.self, StatusCommand.self, ServeCommand.self, UploadCommand.self, CacheCommand.self]
     )
 
     /// Accepts mount(8)'s `mavifs SOURCE MOUNTPOINT -o OPTIONS` besides the subcommands, so an

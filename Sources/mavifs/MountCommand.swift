@@ -12,11 +12,21 @@ struct MountCommand: AsyncParsableCommand {
         commandName: "mount",
         abstract: "Mount a video library as a folder.",
         discussion: """
-            Runs in the background once the mount is ready (or fails with a message). Unmount with
-            `mavifs unmount MOUNTPOINT` or `fusermount3 -u MOUNTPOINT`.
+            Checks the endpoint and key with a first listing, mounts, and then runs in the \
+            background (logs in $XDG_STATE_HOME/mavifs/mount.log). Unmount with \
+            `mavifs unmount MOUNTPOINT` or `fusermount3 -u MOUNTPOINT`; `mavifs status` shows how \
+            a mount is doing.
 
-            Deleting is permanent, so `rm` deletes a video only with --allow-delete; without it rm
+            Every option can also be set in the settings file, $XDG_CONFIG_HOME/mavifs/config.toml \
+            (~/.config/mavifs/config.toml): each long option is a key, with underscores \
+            (list_ttl = 30), and a [mounts."/path"] table holds settings for one mount point. Flags \
+            win over the file; --dry-run shows where each setting came from.
+
+            Deleting is permanent, so `rm` deletes a video only with --allow-delete; without it rm \
             fails with "Operation not permitted".
+
+            Under systemd (Type=notify, $NOTIFY_SOCKET set) the mount stays in the foreground and \
+            reports READY=1 once the folder is usable.
             """
     )
 
@@ -25,84 +35,236 @@ struct MountCommand: AsyncParsableCommand {
 
     @OptionGroup var client: ClientOptions
 
-    @Flag(help: "Let rm delete videos on the server (permanent).")
-    var allowDelete = false
+    @Flag(inversion: .prefixedNo, help: "Let rm delete videos on the server (permanent). Default: off.")
+    var allowDelete: Bool?
 
-    @Option(help: ArgumentHelp("Seconds a listing is trusted before it is fetched again.", valueName: "seconds"))
-    var listTTL: Int = 60
+    @Option(help: ArgumentHelp("Seconds a listing is trusted before it is fetched again. Default: 60.", valueName: "seconds"))
+    var listTTL: Int?
 
     @OptionGroup var cache: CacheOptions
 
-    @Flag(name: [.short, .long], help: "Stay in the foreground, logging to stderr.")
-    var foreground = false
+    @Option(help: ArgumentHelp(
+        "Serve Prometheus metrics at http://HOST:PORT/metrics (port 0 picks a free one; mavifs status shows it).",
+        valueName: "host:port"))
+    var metricsAddr: MetricsAddress?
 
     @Option(name: .customShort("o"), help: ArgumentHelp("Mount options: ro, allow_other, uid=N, gid=N, umask=NNN (comma-separated).", valueName: "options"))
     var mountOptions: [String] = []
 
-    @Flag(name: .shortAndLong, help: "Log more.")
+    @Flag(name: [.short, .long], help: "Stay in the foreground, logging to stderr.")
+    var foreground = false
+
+    @Flag(name: .shortAndLong, help: "Log more: every request, download and cache decision.")
     var verbose = false
+
+    @Flag(help: "Check everything (settings, key, endpoint, first listing) and print the settings with where each came from; do not mount.")
+    var dryRun = false
+
+    @OptionGroup var config: ConfigOption
 
     @Option(help: .hidden)
     var readyFD: Int32?
 
     func validate() throws {
-        guard listTTL >= 0 else { throw ValidationError("--list-ttl must be zero or more seconds") }
+        if let listTTL, listTTL < 0 { throw ValidationError("--list-ttl must be zero or more seconds") }
         _ = try ParsedMountOptions(mountOptions)
     }
 
     func run() async throws {
-        let path = MountPointCheck.absolute(mountpoint)
+        let path = MountPointCheck.canonical(mountpoint)
+        // Settings are checked here, before going to the background, so that a mistake is
+        // reported on the terminal and not only in the log.
+        let settings = try resolveSettings(mountpoint: path)
+        if dryRun {
+            try await checkOnly(path, settings)
+            return
+        }
         if Unmounter.isStale(path) {
             FileHandle.standardError.write(Data("mavifs: \(path) was left mounted by a process that is gone; cleaning it up\n".utf8))
             Unmounter.detach(path)
         }
         try MountPointCheck.validate(path)
-        if !foreground {
+        // A service manager supervises the process it started: forking away would look like an exit.
+        if !foreground && !ServiceNotifier().isSupervised {
             try Daemon.startInBackground(mountpoint: path)
             return
         }
         let ready = readyFD.map(ReadinessPipe.init(fd:))
         do {
-            try await serve(at: path, ready: ready)
+            try await MountService(mountpoint: path, settings: settings, logFile: ready == nil ? nil : MavifsLogging.backgroundLogPath())
+                .run(ready: ready)
         } catch {
             ready?.fail("\(error)")
             throw error
         }
     }
 
-    private func serve(at path: String, ready: ReadinessPipe?) async throws {
-        let logger = MavifsLogging.logger("mavifs", verbose: verbose)
-        let parsed = try ParsedMountOptions(mountOptions)
-        let configuration = try client.makeConfiguration()
-        let api = MaviClient(configuration: configuration, logger: MavifsLogging.logger("mavifs.client", verbose: verbose))
-        let reader = try VideoReader(client: api, namespace: configuration.namespace, configuration: cache.makeConfiguration(),
-                                     logger: MavifsLogging.logger("mavifs.cache", verbose: verbose))
-        let catalog = VideoCatalog(source: api, ttl: .seconds(listTTL), logger: MavifsLogging.logger("mavifs.catalog", verbose: verbose))
+    /// Every setting from flags, the settings file and defaults, in that order of precedence.
+    func resolveSettings(mountpoint: String) throws -> MountSettings {
+        let file = try config.load()
+        let values = file.settings(forMountpoint: mountpoint)
+        var report = SettingsReport()
+        if let path = file.path { report.note("config", path, origin: config.path == nil ? "default location" : "--config") }
+        let clientConfiguration = try client.makeConfiguration(config: values, report: &report)
+        let allowDelete = try report.pick(
+            "allow_delete", flag: allowDelete, flagName: allowDelete == false ? "--no-allow-delete" : nil, config: values, read: values.bool,
+            default: false)
+        let listTTL = try report.pick("list_ttl", flag: listTTL, config: values, read: values.int, default: 60)
+        guard listTTL >= 0 else { throw SettingsError("list_ttl (\(values.origin("list_ttl") ?? "--list-ttl")) must be zero or more seconds") }
+        let cacheConfiguration = try cache.makeConfiguration(config: values, report: &report)
+        let metricsAddress = try report.pickOptional("metrics_addr", flag: metricsAddr, config: values, read: { key in
+            try values.string(key).map { text in
+                guard let address = MetricsAddress(argument: text) else {
+                    throw SettingsError("\(values.origin(key) ?? "config"): metrics_addr must be HOST:PORT, such as 127.0.0.1:9464")
+                }
+                return address
+            }
+        }, none: "off")
+        let fileOptions = try values.list("options") ?? []
+        let optionList = fileOptions + mountOptions
+        let parsedOptions: ParsedMountOptions
+        do {
+            parsedOptions = try ParsedMountOptions(optionList)
+        } catch let error as ValidationError {
+            throw SettingsError("\(error.message)\(fileOptions.isEmpty ? "" : " (options in \(values.origin("options") ?? "the config file"))")")
+        }
+        report.note("options", optionList.isEmpty ? "none" : optionList.joined(separator: ","),
+                    origin: mountOptions.isEmpty ? (fileOptions.isEmpty ? "default" : values.origin("options") ?? "config") : "-o")
+        let verbose = try report.pick("verbose", flag: verbose ? true : nil, config: values, read: values.bool, default: false)
+        return MountSettings(
+            client: clientConfiguration, cache: cacheConfiguration, allowDelete: allowDelete, listTTL: listTTL, options: parsedOptions,
+            metricsAddress: metricsAddress, verbose: verbose, report: report)
+    }
 
-        // A first listing before mounting: a wrong key or endpoint fails here, with its reason,
-        // instead of leaving an empty folder behind.
-        let first = try await catalog.list()
-        logger.info("\(first.videos.count) videos in namespace \(configuration.namespace) at \(configuration.endpoint.absoluteString)")
+    /// `--dry-run`: everything a mount checks before mounting, then the settings.
+    private func checkOnly(_ path: String, _ settings: MountSettings) async throws {
+        try MountPointCheck.validate(path)
+        print("mavifs mount \(path) would use:")
+        print(settings.report.text)
+        let configuration = settings.client
+        var logger = Logger(label: "mavifs.client") { StreamLogHandler.standardError(label: $0) }
+        logger.logLevel = settings.verbose ? .debug : .warning
+        let count = try await MaviClient.withClient(configuration: configuration, logger: logger) { api in
+            do {
+                return try await api.allVideos(filter: VideoFilter()).count
+            } catch {
+                throw MountService.listingFailed(error, configuration)
+            }
+        }
+        print("\(count) videos in namespace \(configuration.namespace) at \(ClientOptions.displayEndpoint(configuration.endpoint.absoluteString)); nothing mounted (--dry-run)")
+    }
+}
 
-        let fsOptions = MaviFSOptions(allowDelete: allowDelete, listTTL: .seconds(listTTL), uid: parsed.uid ?? getuid(),
-                                      gid: parsed.gid ?? getgid(), umask: parsed.umask ?? 0o022)
-        let covers = CoverStore(directory: CoverStore.directory(cache: cache.makeConfiguration().directory, namespace: configuration.namespace),
-                                source: api, logger: MavifsLogging.logger("mavifs.covers", verbose: verbose))
-        let fs = MaviFileSystem(catalog: catalog, content: reader, covers: covers, options: fsOptions,
-                                logger: MavifsLogging.logger("mavifs.fs", verbose: verbose))
-        let session = try FUSESession(
-            mounting: fs, at: path,
-            options: MountOptions(fsName: "mavifs", subtype: "mavifs", readOnly: parsed.readOnly, allowOther: parsed.allowOther,
-                                  defaultPermissions: parsed.allowOther, maxRead: 1 << 20),
-            logger: MavifsLogging.logger("mavifs.fuse", verbose: verbose))
-        fs.attach(session)
+/// Every setting a mount runs with, resolved from flags, the settings file and defaults.
+struct MountSettings {
+    var client: ClientConfiguration
+    var cache: CacheConfiguration
+    var allowDelete: Bool
+    var listTTL: Int
+    var options: ParsedMountOptions
+    var metricsAddress: MetricsAddress?
+    var verbose: Bool
+    var report: SettingsReport
+}
+
+/// A mount from start to end: first listing, mount, status file and metrics while mounted, and a
+/// clean shutdown when it is unmounted (by `mavifs unmount`, `fusermount3 -u`, SIGTERM or SIGINT).
+struct MountService {
+    let mountpoint: String
+    let settings: MountSettings
+    let logFile: String?
+
+    func run(ready: ReadinessPipe?) async throws {
+        let configuration = settings.client
+        let events = RecentEvents(scrub: { [key = configuration.apiKey] text in key?.scrub(text) ?? text })
+        let verbose = settings.verbose
+        func logger(_ label: String) -> Logger { MavifsLogging.logger(label, verbose: verbose, events: events) }
+        let log = logger("mavifs")
+        let notifier = ServiceNotifier()
+
+        // Before anything records a metric: handlers are made by the factory bootstrapped here.
+        let metrics = settings.metricsAddress.map { _ in MetricsEndpoint() }
+
+        let api = MaviClient(configuration: configuration, logger: logger("mavifs.client"))
+        let reader: VideoReader
+        do {
+            reader = try VideoReader(client: api, namespace: configuration.namespace, configuration: settings.cache, logger: logger("mavifs.cache"))
+        } catch {
+            try? await api.shutdown()
+            throw error
+        }
+        let catalog = VideoCatalog(source: api, ttl: .seconds(settings.listTTL), logger: logger("mavifs.catalog"))
+        let endpoint = ClientOptions.displayEndpoint(configuration.endpoint.absoluteString)
+        let publisher = StatusPublisher(
+            identity: .init(
+                mountpoint: mountpoint, endpoint: endpoint, namespace: configuration.namespace, allowDelete: settings.allowDelete,
+                listTTLSeconds: settings.listTTL, cacheDirectory: settings.cache.directory, logFile: logFile),
+            reader: reader, catalog: catalog, events: events, logger: log)
+
+        let session: FUSESession
+        let count: Int
+        do {
+            // A first listing before mounting: a wrong key or endpoint fails here, with its reason,
+            // instead of leaving an empty folder behind.
+            do {
+                count = try await catalog.list().videos.count
+            } catch {
+                throw Self.listingFailed(error, configuration)
+            }
+            log.info("\(count) videos in namespace \(configuration.namespace) at \(endpoint)")
+
+            if let metrics, let address = settings.metricsAddress {
+                let sampler = LibraryMetrics(reader: reader, catalog: catalog)
+                let url = try await metrics.start(at: address, refresh: sampler.refresh, logger: log)
+                publisher.setMetricsURL(url)
+                log.info("metrics at \(url)")
+                if !address.isLoopback {
+                    log.notice("metrics are served beyond this machine (\(address)); they hold no key, but show the library's activity")
+                }
+            }
+
+            let options = settings.options
+            let fsOptions = MaviFSOptions(
+                allowDelete: settings.allowDelete, listTTL: .seconds(settings.listTTL), uid: options.uid ?? getuid(),
+                gid: options.gid ?? getgid(), umask: options.umask ?? 0o022)
+            let covers = CoverStore(directory: CoverStore.directory(cache: settings.cache.directory, namespace: configuration.namespace),
+                                    source: api, logger: logger("mavifs.covers"))
+            let fs = MaviFileSystem(catalog: catalog, content: reader, covers: covers, options: fsOptions, logger: logger("mavifs.fs"))
+            let served: any FileSystemOperations = metrics == nil ? fs : MeteredFileSystem(fs)
+            session = try FUSESession(
+                mounting: served, at: mountpoint,
+                options: MountOptions(fsName: "mavifs", subtype: "mavifs", readOnly: options.readOnly, allowOther: options.allowOther,
+                                      defaultPermissions: options.allowOther, maxRead: 1 << 20),
+                logger: logger("mavifs.fuse"))
+            fs.attach(session)
+        } catch {
+            await metrics?.stop()
+            await reader.shutdown()
+            try? await api.shutdown()
+            throw error
+        }
         session.unmountOnSignals()
         session.start()
-        logger.info("mounted at \(path)\(allowDelete ? " (rm deletes videos)" : "")")
+        publisher.start()
+        log.info("mounted at \(mountpoint)\(settings.allowDelete ? " (rm deletes videos)" : ""); status: mavifs status \(mountpoint)")
         ready?.succeed()
+        notifier.ready(status: "mounted at \(mountpoint), \(count) videos")
+
         await session.waitUntilUnmounted()
-        logger.info("unmounted \(path)")
+        log.info("unmounted \(mountpoint)")
+        notifier.stopping(status: "unmounted \(mountpoint); finishing downloads' records")
+        await metrics?.stop()
         await reader.shutdown()
+        await publisher.stop()
         try? await api.shutdown()
+    }
+
+    /// The first listing failed: say so, with what to check.
+    static func listingFailed(_ error: any Error, _ configuration: ClientConfiguration) -> SettingsError {
+        let endpoint = ClientOptions.displayEndpoint(configuration.endpoint.absoluteString)
+        // One line: a background mount passes its error to the terminal line by line.
+        return SettingsError(
+            "cannot list the videos of namespace \(configuration.namespace) at \(endpoint): \(error). "
+                + "Check the endpoint and the key (\(APIKey.environmentVariable) or --api-key-file); -v logs every request.")
     }
 }
