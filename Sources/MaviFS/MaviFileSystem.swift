@@ -151,7 +151,10 @@ public final class MaviFileSystem: FileSystemOperations, Sendable {
         let length = UInt64(max(0, video.size ?? 0))
         guard offset < length else { return .endOfFile }
         let count = Int(min(UInt64(size), length - offset))
-        return .bytes(try await content.read(video, offset: offset, size: count))
+        // Answered from the cache file: the kernel copies the bytes, never Swift.
+        let range = try await content.cachedFileRange(video, offset: offset, size: count)
+        guard range.length > 0 else { return .endOfFile }
+        return .fileRange(descriptor: range.descriptor, offset: range.offset, length: range.length)
     }
 
     public func release(inode: Inode, file: OpenFile) async {
