@@ -219,7 +219,7 @@ struct MountService {
                 publisher.setMetricsURL(url)
                 log.info("metrics at \(url)")
                 if !address.isLoopback {
-                    log.notice("metrics are served beyond this machine (\(address)); they hold no key, but show the library's activity")
+                    log.info("metrics are served beyond this machine (\(address)); they hold no key, but show the library's activity")
                 }
             }
 

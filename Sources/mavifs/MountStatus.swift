@@ -22,6 +22,9 @@ struct MountStatus: Codable, Sendable, Equatable {
     /// `http://HOST:PORT/metrics`, when metrics are served.
     var metricsURL: String?
     var logFile: String?
+    /// The signal that makes the mount rewrite this file at once (`mavifs status` sends it, so it
+    /// shows what just happened). Absent in files of mounts that do not handle it.
+    var refreshSignal: String?
 
     /// Videos in the full listing last fetched (nil before the first).
     var videos: Int?
@@ -57,7 +60,7 @@ struct MountStatus: Codable, Sendable, Equatable {
     /// Snake case in the file; the acronyms are spelled so that the key strategies below turn
     /// them into `list_ttl_seconds` and `metrics_url` and back.
     enum CodingKeys: String, CodingKey {
-        case state, pid, mountpoint, endpoint, namespace, allowDelete, startedAt, updatedAt, logFile, videos
+        case state, pid, mountpoint, endpoint, namespace, allowDelete, startedAt, updatedAt, logFile, refreshSignal, videos
         case listTTLSeconds = "listTtlSeconds"
         case metricsURL = "metricsUrl"
         case listingAgeSeconds, listingStale, cache, downloads, recentEvents

@@ -79,7 +79,11 @@ private struct Report {
 
     init(mountpoint: String, statusFile: String) {
         self.mountpoint = mountpoint
-        status = try? MountStatusFiles.read(statusFile)
+        var status = try? MountStatusFiles.read(statusFile)
+        if let published = status, published.state == .mounted, published.refreshSignal == "USR1", Self.isRunning(published.pid) {
+            status = Self.refreshed(published, from: statusFile) ?? published
+        }
+        self.status = status
         fsType = Unmounter.fileSystemType(at: mountpoint)
         processRunning = status.map { Self.isRunning($0.pid) } ?? false
     }
@@ -91,6 +95,19 @@ private struct Report {
         guard let status else { return .unknown }
         if status.state == .mounted && processRunning { return .up }
         return fsType?.hasPrefix("fuse") == true && !processRunning ? .stale : .unknown
+    }
+
+    /// Asks the mount to rewrite its status now and waits for the new file, so that what was just
+    /// read or deleted shows; nil if no newer file came. The wait outlasts the mount's own
+    /// two-second rewrites, so only a process that does not run at all leaves the older file.
+    static func refreshed(_ status: MountStatus, from path: String) -> MountStatus? {
+        guard kill(status.pid, SIGUSR1) == 0 else { return nil }
+        let deadline = Date().addingTimeInterval(2.5)
+        while Date() < deadline {
+            usleep(20_000)
+            if let fresh = try? MountStatusFiles.read(path), fresh.updatedAt > status.updatedAt { return fresh }
+        }
+        return nil
     }
 
     /// kill(pid, 0) succeeds, or fails only for want of permission, and the process is not a

@@ -1,3 +1,4 @@
+import Dispatch
 import Foundation
 import Logging
 import MaviFS
@@ -26,6 +27,7 @@ final class StatusPublisher: Sendable {
     private let startedAt = Date()
     private let metricsURL = Mutex<String?>(nil)
     private let task = Mutex<Task<Void, Never>?>(nil)
+    private let refreshSource = Mutex<SignalSource?>(nil)
 
     init(identity: Identity, reader: VideoReader, catalog: VideoCatalog, events: RecentEvents, logger: Logger) {
         self.identity = identity
@@ -41,6 +43,13 @@ final class StatusPublisher: Sendable {
     }
 
     func start(interval: Duration = .seconds(2)) {
+        // SIGUSR1 asks for a rewrite now: `mavifs status` sends it before reading the file.
+        signal(SIGUSR1, SIG_IGN)
+        let source = DispatchSource.makeSignalSource(signal: SIGUSR1, queue: .global())
+        source.setEventHandler { [weak self] in self?.publish(.mounted) }
+        source.resume()
+        let box = SignalSource(source)
+        refreshSource.withLock { $0 = box }
         publish(.mounted)
         let loop = Task { [weak self] in
             while !Task.isCancelled {
@@ -54,6 +63,7 @@ final class StatusPublisher: Sendable {
 
     /// Stops the updates and writes the final state.
     func stop() async {
+        refreshSource.withLock { $0 }?.source.cancel()
         let loop = task.withLock { $0 }
         loop?.cancel()
         await loop?.value
@@ -79,7 +89,7 @@ final class StatusPublisher: Sendable {
         return MountStatus(
             state: state, pid: getpid(), mountpoint: identity.mountpoint, endpoint: identity.endpoint, namespace: identity.namespace,
             allowDelete: identity.allowDelete, listTTLSeconds: identity.listTTLSeconds, startedAt: startedAt, updatedAt: Date(),
-            metricsURL: metricsURL.withLock { $0 }, logFile: identity.logFile,
+            metricsURL: metricsURL.withLock { $0 }, logFile: identity.logFile, refreshSignal: state == .mounted ? "USR1" : nil,
             videos: listing?.videos.count, listingAgeSeconds: age, listingStale: listing?.isStale ?? false,
             cache: MountStatus.Cache(
                 directory: identity.cacheDirectory, bytesCached: stats.bytesCached, bytesUsed: stats.bytesUsed, maxBytes: stats.maxBytes,
@@ -91,5 +101,14 @@ final class StatusPublisher: Sendable {
                     background: $0.background)
             },
             recentEvents: events.snapshot)
+    }
+}
+
+/// A dispatch signal source, whose methods may be called from any thread.
+private final class SignalSource: @unchecked Sendable {
+    let source: any DispatchSourceSignal
+
+    init(_ source: any DispatchSourceSignal) {
+        self.source = source
     }
 }
