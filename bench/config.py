@@ -25,7 +25,7 @@ class Config:
     clip_seconds: int = 10    # the clip looped into the large videos (about 9 MB a second)
     loops_1g: int = 11        # 12 clips: 1.02 GiB
     loops_4g: int = 46        # 47 clips: 4.0 GiB
-    loops_parallel: int = 1   # 2 clips: 175 MiB, eight videos of it
+    loops_parallel: int = 0   # the clip itself: 87 MiB, seeded as eight videos
     fio_io_size: int = 128 * MiB
     parallel_readers: int = 8
 
@@ -61,6 +61,5 @@ def from_environment(root: str) -> Config:
         config.clip_seconds = 2
         config.loops_1g = 3
         config.loops_4g = 11
-        config.loops_parallel = 0
         config.fio_io_size = 16 * MiB
     return config

@@ -37,7 +37,7 @@ def machine(config: Config) -> list:
                          for p in ("rclone", "httpdirfs", "curl", "fio", "ffmpeg", "fuse3"))
     return [
         f"Machine: {cpu}, {os.cpu_count()} cores, {memory:.0f} GiB of memory, Linux {os.uname().release}",
-        f"mavifs {commit} (release build); Debian packages: {packages}",
+        f"mavifs {commit} ({os.path.relpath(config.mavifs, config.root)}); Debian packages: {packages}",
     ]
 
 
@@ -133,7 +133,7 @@ def main() -> int:
         "",
         *[f"- {line}" for line in machine(config)],
         f"- {describe_sizes(found)}; listing library of {config.library_size:,} entries",
-        f"- Each case {config.runs} times, median shown (peak RSS: one run); the whole run took "
+        f"- Each case run {config.runs} times, median shown (peak RSS: one run); the whole run took "
         f"{elapsed / 60:.1f} minutes",
         f"- {sampler.describe()}",
         f"- Cold: {'the whole page cache dropped before each run' if config.drop_caches else 'a new filesystem process with an empty cache folder on a new mount; the server’s copies stay in memory, like a CDN’s'}",
