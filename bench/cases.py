@@ -15,7 +15,7 @@ import urllib.parse
 from dataclasses import dataclass
 
 from config import Config, MiB
-from procs import BenchError, drop_caches, peak_rss_mib, read_through, run, timed, timed_together
+from procs import BenchError, drop_caches, log_tail, peak_rss_mib, read_through, run, timed, timed_together
 from results import Results
 from server import LIBRARY, VIDEOS, Video
 from systems import FileSystem
@@ -76,14 +76,18 @@ class Runner:
             os.stat(p)   # the listing is loaded: the measurement is of the data path
         self._cold(sources)
 
-    def _measure(self, case: str, system: str, runs: int, once) -> None:
-        """Runs `once` (which returns one sample) `runs` times; a failure ends the case with its message."""
+    def _measure(self, case: str, system: str, runs: int, once, fs: FileSystem | None = None) -> None:
+        """Runs `once` (which returns one sample) `runs` times; a failure ends the case with its
+        message and, when the filesystem's process died, the last words of its log."""
         samples = []
         try:
             for _ in range(runs):
                 samples.append(once())
         except (BenchError, OSError, subprocess.SubprocessError, ValueError) as error:
-            self.results.fail(case, system, f"{type(error).__name__}: {error}", samples)
+            message = f"{type(error).__name__}: {error}"
+            if fs is not None and fs.process is not None and fs.process.poll() is not None:
+                message += f" ({fs.label} exited with {fs.process.returncode}: {log_tail(fs.log, 2)})"
+            self.results.fail(case, system, message, samples)
             print(f"  {case:14} {system}: FAILED {error}", flush=True)
             return
         self.results.add(case, system, samples)
@@ -99,11 +103,11 @@ class Runner:
         def seq_cold():
             self._fresh(fs, VIDEOS, [path(one)], [one.local])
             return one.size / MiB / timed(["cat", path(one)], 900)
-        self._measure("seq_cold", key, self.runs, seq_cold)
+        self._measure("seq_cold", key, self.runs, seq_cold, fs)
 
         # The last cold read left the whole video in the filesystem's cache.
         if self.results.ok("seq_cold", key):
-            self._measure("seq_warm", key, self.runs, lambda: one.size / MiB / timed(["cat", path(one)], 900))
+            self._measure("seq_warm", key, self.runs, lambda: one.size / MiB / timed(["cat", path(one)], 900), fs)
             try:
                 run(["cmp", path(one), one.local], 900)
                 self.results.note_verified(key, True)
@@ -115,7 +119,7 @@ class Runner:
         def ffprobe():
             self._fresh(fs, VIDEOS, [path(moov)], [moov.local])
             return timed(["ffprobe", "-v", "error", "-show_format", "-show_streams", path(moov)], 900)
-        self._measure("ffprobe_cold", key, self.runs, ffprobe)
+        self._measure("ffprobe_cold", key, self.runs, ffprobe, fs)
 
         def first_bytes():
             self._fresh(fs, VIDEOS, [path(one)], [one.local])
@@ -130,12 +134,12 @@ class Runner:
                 if data != f.read(4096):
                     raise BenchError("the first 4 KiB differ from the video's")
             return elapsed * 1000
-        self._measure("ttfb_cold", key, self.runs, first_bytes)
+        self._measure("ttfb_cold", key, self.runs, first_bytes, fs)
 
         def random_reads():
             self._fresh(fs, VIDEOS, [path(one)], [one.local])
             return fio_random_read(path(one), self.config.fio_io_size)
-        self._measure("fio_cold", key, self.runs, random_reads)
+        self._measure("fio_cold", key, self.runs, random_reads, fs)
 
         readers = self.videos["parallel"]
 
@@ -143,7 +147,7 @@ class Runner:
             self._fresh(fs, VIDEOS, [path(v) for v in readers], [v.local for v in readers])
             elapsed = timed_together([["cat", path(v)] for v in readers], 900)
             return sum(v.size for v in readers) / MiB / elapsed
-        self._measure("parallel_cold", key, self.runs, parallel)
+        self._measure("parallel_cold", key, self.runs, parallel, fs)
 
         self._listing(fs, key)
 
@@ -154,7 +158,7 @@ class Runner:
             elapsed = timed(["cat", path(big)], 1800)
             self.results.note_big_read(key, big.size / MiB / elapsed)
             return peak_rss_mib(fs.pid)
-        self._measure("rss_4g", key, 1, peak_rss)
+        self._measure("rss_4g", key, 1, peak_rss, fs)
         fs.clear()
 
     def _listing(self, fs: FileSystem, key: str) -> None:
@@ -170,10 +174,10 @@ class Runner:
             if entries != expected:
                 raise BenchError(f"listed {entries} of {expected} entries")
             return elapsed
-        self._measure("ls_cold", key, self.runs, mount_and_list)
+        self._measure("ls_cold", key, self.runs, mount_and_list, fs)
         if self.results.ok("ls_cold", key):
             self._measure("ls_warm", key, self.runs,
-                          lambda: timed(["ls", "-l", "--color=never", fs.listing_dir()], 900))
+                          lambda: timed(["ls", "-l", "--color=never", fs.listing_dir()], 900), fs)
         fs.clear()
 
     # --- references ---------------------------------------------------------------------------
