@@ -72,8 +72,10 @@ class Server:
 
     def seed(self, count: int, source: str, name: str, namespace: str) -> None:
         """Seeding happens at start-up, so each kind of video is one short-lived server."""
-        self.start("--seed", str(count), "--seed-source", source, "--seed-name", name, "--seed-namespace", namespace)
-        self.stop()
+        try:
+            self.start("--seed", str(count), "--seed-source", source, "--seed-name", name, "--seed-namespace", namespace)
+        finally:
+            self.stop()
 
     def _request(self, path: str, body: dict | None = None) -> object:
         headers = {"Content-Type": "application/json"}
