@@ -98,7 +98,7 @@ class Runner:
     def filesystem(self, fs: FileSystem, key: str) -> None:
         print(f"bench: {fs.label}", flush=True)
         one = self.videos["faststart"]
-        path = lambda v: fs.path(v)
+        path = fs.path
 
         def seq_cold():
             self._fresh(fs, VIDEOS, [path(one)], [one.local])
