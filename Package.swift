@@ -124,7 +124,7 @@ let package = Package(
             path: "Tests/TestSupport"
         ),
         .testTarget(name: "FUSETests", dependencies: ["FUSE", "TestSupport"]),
-        .testTarget(name: "MaviAPITests", dependencies: ["MaviAPI"]),
+        .testTarget(name: "MaviAPITests", dependencies: ["MaviAPI", "TestSupport"]),
         .testTarget(
             name: "MaviClientTests",
             dependencies: [

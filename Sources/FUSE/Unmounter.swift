@@ -26,9 +26,12 @@ public enum Unmounter {
     }
 
     /// True when `path` is a FUSE mount whose process is gone ("Transport endpoint is not connected").
+    ///
+    /// Asks with statvfs (the statfs call), which the kernel always sends to the filesystem: a stat may be answered
+    /// from attributes the kernel still has cached, and so succeed on a dead mount.
     public static func isStale(_ path: String) -> Bool {
-        var st = stat()
-        return stat(path, &st) != 0 && errno == ENOTCONN
+        var info = statvfs()
+        return statvfs(path, &info) != 0 && errno == ENOTCONN
     }
 
     /// True when `path` is a mount point of any kind.

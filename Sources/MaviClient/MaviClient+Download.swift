@@ -87,7 +87,8 @@ extension MaviClient {
 
     /// Throws when a successful status carries JSON (an error envelope) or an HTML page.
     func rejectNonBytes(_ response: HTTPClientResponse, endpoint: MaviEndpoint) async throws {
-        let contentType = response.headers.first(name: "content-type")?.lowercased() ?? ""
+        // Scrubbed before anything else: a header is text the server chose, and may echo the key.
+        let contentType = redactor.scrub(response.headers.first(name: "content-type") ?? "").lowercased()
         if contentType.contains("json") {
             throw try await refusal(response, endpoint: endpoint)
         }

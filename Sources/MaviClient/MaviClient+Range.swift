@@ -44,13 +44,13 @@ extension MaviClient {
             let response = try await responseHead(request, endpoint: endpoint)
             logger.debug("range reply", metadata: [
                 "endpoint": "\(endpoint)", "attempt": "\(attempt)", "status": "\(response.status.code)",
-                "content_range": "\(response.headers.first(name: "content-range") ?? "none")",
+                "content_range": "\(redactor.scrub(response.headers.first(name: "content-range") ?? "none"))",
             ])
             switch response.status.code {
             case 206:
                 let header = response.headers.first(name: "content-range")
                 guard let contentRange = header.flatMap(ContentRange.init(headerValue:)), contentRange.answers(range) else {
-                    throw MaviClientError.rangeMismatch(endpoint: endpoint, requested: range, contentRange: header)
+                    throw MaviClientError.rangeMismatch(endpoint: endpoint, requested: range, contentRange: header.map(redactor.scrub))
                 }
                 try await rejectNonBytes(response, endpoint: endpoint)
                 return .partial(contentRange, byteStream(response, endpoint: endpoint, expectedLength: contentRange.count))

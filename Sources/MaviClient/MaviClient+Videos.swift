@@ -31,6 +31,10 @@ extension MaviClient {
         VideoPages(client: self, filter: filter, size: size)
     }
 
+    /// The most videos one listing may claim; a reply claiming more is refused rather than paged
+    /// through (a count of billions would never end).
+    public static let maxListedVideos = 2_000_000
+
     /// Every matching video, fast: the first page tells how many there are, then the other pages
     /// are fetched concurrently (at most `maxConcurrentRequests` at once, and within the list rate
     /// limit). Videos are returned in page order, each once even if the listing shifted while it
@@ -51,9 +55,15 @@ extension MaviClient {
         let total = Int(clamping: first.totalCount)
         let perPage = first.videos.count
         guard perPage > 0, perPage < total else { return first.videos }
+        guard total <= Self.maxListedVideos else {
+            throw MaviClientError.invalidResponse(
+                endpoint: .listVideos, reason: "the listing claims \(first.totalCount) videos, more than the \(Self.maxListedVideos) a listing may hold")
+        }
 
         let lastPage = (total + perPage - 1) / perPage
         var pages: [Int: [Video]] = [1: first.videos]
+        // A short page is the end, whatever the count said: no page after it is asked for.
+        var end = lastPage
         try await withThrowingTaskGroup(of: (Int, [Video]).self) { group in
             var next = 2
             func launch() {
@@ -61,16 +71,18 @@ extension MaviClient {
                 next += 1
                 group.addTask { (page, try await self.listVideos(filter: filter, page: page, size: perPage).videos) }
             }
-            while next <= lastPage, next - 2 < max(1, maxConcurrentRequests) { launch() }
+            while next <= end, next - 2 < max(1, maxConcurrentRequests) { launch() }
             while let (page, videos) = try await group.next() {
                 pages[page] = videos
-                if next <= lastPage { launch() }
+                if videos.count < perPage { end = min(end, page) }
+                if next <= end { launch() }
             }
         }
+        pages = pages.filter { $0.key <= end }
 
         // Videos added while paging push others onto pages past the count we read first: follow
         // full pages until a short one.
-        var page = lastPage
+        var page = end
         let pageLimit = lastPage + max(lastPage, 10)
         while pages[page]?.count == perPage, page < pageLimit {
             page += 1

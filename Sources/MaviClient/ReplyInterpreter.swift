@@ -22,7 +22,8 @@ struct ReplyInterpreter: Sendable {
             }
             throw httpFailure(status: status, headers: headers, body: body)
         }
-        if let error = MaviClientError.fromEnvelope(code: header.code, message: redactor.scrub(header.msg), endpoint: endpoint) {
+        // Both the code and the message are the server's text, and may echo the key.
+        if let error = MaviClientError.fromEnvelope(code: redactor.scrub(header.code), message: redactor.scrub(header.msg), endpoint: endpoint) {
             throw error
         }
         guard (200..<300).contains(status.code) else {
@@ -31,7 +32,7 @@ struct ReplyInterpreter: Sendable {
         do {
             return try JSONDecoder().decode(Envelope<Payload>.self, from: body).data
         } catch {
-            throw .invalidResponse(endpoint: endpoint, reason: Self.describe(error))
+            throw .invalidResponse(endpoint: endpoint, reason: redactor.scrub(Self.describe(error)))
         }
     }
 
@@ -46,8 +47,9 @@ struct ReplyInterpreter: Sendable {
             return httpFailure(status: status, headers: headers, body: body)
         }
         let message = redactor.scrub(header.msg)
-        let failure = APIFailure(endpoint: endpoint, code: header.code, message: message)
-        switch MaviClientError.fromEnvelope(code: header.code, message: message, endpoint: endpoint) {
+        let code = redactor.scrub(header.code)
+        let failure = APIFailure(endpoint: endpoint, code: code, message: message)
+        switch MaviClientError.fromEnvelope(code: code, message: message, endpoint: endpoint) {
         case nil, .invalidParameter?, .unknownCode?: return .jsonInsteadOfBytes(failure)
         case let mapped?: return mapped
         }
@@ -83,12 +85,13 @@ struct ReplyInterpreter: Sendable {
     }
 
     /// The start of a body as one line of text, for error messages: HTML pages and the like.
+    /// The key is scrubbed before the text is cut, so no part of it survives at the cut.
     func snippet(_ body: ByteBuffer, limit: Int = 200) -> String {
-        let bytes = body.getBytes(at: body.readerIndex, length: min(body.readableBytes, limit * 4)) ?? []
-        let text = String(decoding: bytes, as: UTF8.self)
+        let bytes = body.getBytes(at: body.readerIndex, length: min(body.readableBytes, limit * 4 + redactor.keyLength)) ?? []
+        let text = redactor.scrub(String(decoding: bytes, as: UTF8.self))
             .split(whereSeparator: \.isWhitespace).joined(separator: " ")
         let cut = text.count > limit ? String(text.prefix(limit)) + "…" : text
-        return redactor.scrub(cut.isEmpty ? "(empty body)" : cut)
+        return cut.isEmpty ? "(empty body)" : cut
     }
 
     /// `Retry-After` in seconds; the HTTP-date form is rare from APIs and ignored.

@@ -24,6 +24,17 @@ public enum FileNaming {
         return result
     }
 
+    /// The name in `by-id`: the video_no made safe, with the extension, within 255 bytes.
+    public static func idName(_ video: Video) -> String {
+        compose(safeComponent(video.videoNo), fileExtension(video), suffix: nil)
+    }
+
+    /// A directory named after a value (a tag, a camera model): made safe, within 255 bytes.
+    public static func directoryName(_ value: String) -> String {
+        let name = truncate(safeComponent(value), toBytes: maxNameBytes)
+        return name == "." || name == ".." ? "_" + name : name
+    }
+
     /// The extension of the stored file (from `blob`, else `video_url`), or `mp4`.
     public static func fileExtension(_ video: Video) -> String {
         for source in [video.blob, video.videoURL] {

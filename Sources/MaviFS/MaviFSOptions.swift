@@ -15,15 +15,24 @@ public struct MaviFSOptions: Sendable {
     public var umask: mode_t
     /// The time zone and calendar `by-date` uses.
     public var calendar: Calendar
+    /// The longest a read waits for its bytes before it fails with `EIO`.
+    public var readTimeout: Duration
+    /// The longest a lookup, a directory listing or a delete waits for the server. A listing that
+    /// does not come in time is served from the last one fetched (or fails with `EIO` if there is
+    /// none); a delete that is not confirmed in time fails with `EIO`.
+    public var metadataTimeout: Duration
 
     public init(allowDelete: Bool = false, listTTL: Duration = .seconds(60), uid: uid_t = getuid(), gid: gid_t = getgid(),
-                umask: mode_t = 0o022, calendar: Calendar = .current) {
+                umask: mode_t = 0o022, calendar: Calendar = .current,
+                readTimeout: Duration = .seconds(30), metadataTimeout: Duration = .seconds(10)) {
         self.allowDelete = allowDelete
         self.listTTL = listTTL
         self.uid = uid
         self.gid = gid
         self.umask = umask
         self.calendar = calendar
+        self.readTimeout = readTimeout
+        self.metadataTimeout = metadataTimeout
     }
 
     /// A file is writable (0644) only when it can be deleted, so that `rm` does not ask

@@ -6,6 +6,12 @@ import MaviClient
 /// `rm` as a delete on the server, when the mount allows it.
 extension MaviFileSystem {
     public func unlink(parent: Inode, name: String, context: RequestContext) async throws {
+        try await withMetadataDeadline { try await delete(parent: parent, name: name) }
+    }
+
+    /// Deletes within the operation's deadline: the answer is "deleted" only once the server said
+    /// so; anything else (an error, no answer in time) is `EIO` and the file stays.
+    private func delete(parent: Inode, name: String) async throws {
         guard case .directory(let view) = inodes.node(parent) else { throw FUSEError.notADirectory }
         // A cover goes with its video; it is not deleted on its own.
         if view == .covers { throw FUSEError.notPermitted }
@@ -17,8 +23,14 @@ extension MaviFileSystem {
             logger.notice("refused to delete \(name) (\(videoNo)): deletion is permanent, so it needs the --allow-delete mount option")
             throw FUSEError.notPermitted
         }
+        let deadline = Self.operationDeadline ?? .now + options.metadataTimeout
         do {
-            try await catalog.delete(videoNos: [videoNo])
+            try await Deadlines.abandoning(at: deadline, cancelOnExpiry: true) { [catalog] in
+                try await catalog.delete(videoNos: [videoNo])
+            }
+        } catch is DeadlineExpired {
+            logger.error("could not delete \(name) (\(videoNo)): the server did not answer within \(options.metadataTimeout)")
+            throw FUSEError.ioError
         } catch {
             // The video stays: the delete did not happen, or we cannot know that it did.
             logger.error("could not delete \(name) (\(videoNo)): \(error)")

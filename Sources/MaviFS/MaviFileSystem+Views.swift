@@ -77,7 +77,7 @@ extension MaviFileSystem {
         case .byID:
             // A video uploaded since the last listing: look it up by id.
             let id = (name as NSString).deletingPathExtension
-            guard !id.isEmpty, let video = try await catalog.list(VideoFilter(videoNo: id)).videos.first else { return nil }
+            guard !id.isEmpty, let video = try await list(VideoFilter(videoNo: id)).videos.first else { return nil }
             remember([video])
             let item = videoItem(video, view: .byID)
             return item.name == name ? item : nil
@@ -102,7 +102,7 @@ extension MaviFileSystem {
     }
 
     func fullListing() async throws -> Listing {
-        let listing = try await catalog.list(VideoFilter())
+        let listing = try await list(VideoFilter())
         rememberFullListing(listing)
         return listing
     }
@@ -111,7 +111,7 @@ extension MaviFileSystem {
     func videoItems(in view: View) async throws -> [DirectoryItem] {
         guard let filter = view.filter(calendar: options.calendar) else { return [] }
         let full = try await fullListing()
-        let listing = view == .all || view == .byID ? full : try await catalog.list(filter)
+        let listing = view == .all || view == .byID ? full : try await list(filter)
         if view != .all && view != .byID { remember(listing.videos) }
         let key = ContentsKey(listings: [full.fetchedAt, listing.fetchedAt], naming: state.withLock { $0.namingGeneration })
         if let cached = state.withLock({ $0.contents[view] }), cached.key == key {
@@ -135,7 +135,7 @@ extension MaviFileSystem {
     func videoItem(_ video: Video, view: View) -> DirectoryItem {
         let inode = inodes.inode(forVideo: video.videoNo)
         let name = view.namesByID
-            ? FileNaming.safeComponent(video.videoNo) + "." + FileNaming.fileExtension(video)
+            ? FileNaming.idName(video)
             : state.withLock { $0.names[video.videoNo] } ?? FileNaming.names(for: [video])[video.videoNo]!
         let attrs = attributes(of: video, inode: inode)
         return DirectoryItem(name: name, inode: inode, kind: .regular,
@@ -153,7 +153,7 @@ extension MaviFileSystem {
     func namedDirectories(_ values: [String], _ make: (String) -> View) -> [DirectoryItem] {
         var seen = Set<String>()
         return values.compactMap { value in
-            let name = FileNaming.safeComponent(value)
+            let name = FileNaming.directoryName(value)
             guard !name.isEmpty, seen.insert(name).inserted else { return nil }
             return directoryItem(name, make(value))
         }

@@ -21,6 +21,8 @@ public final class MaviFileSystem: FileSystemOperations, Sendable {
     let openDirectories = Mutex<[UInt64: [DirectoryItem]]>([:])
     let nextHandle = Atomic<UInt64>(1)
     let notifier = Mutex<FUSESession?>(nil)
+    let listingWatch = ListingWatch()
+    let stalledVideos = StalledVideos()
 
     /// The latest record of every video seen, and the names given to them.
     struct NamingState {
@@ -77,10 +79,10 @@ public final class MaviFileSystem: FileSystemOperations, Sendable {
 
     public func lookup(parent: Inode, name: String, context: RequestContext) async throws -> Entry {
         guard case .directory(let view) = inodes.node(parent) else { throw FUSEError.notADirectory }
-        if let item = try await child(named: name, in: view) {
-            return item.entry
+        guard let item = try await withMetadataDeadline({ try await child(named: name, in: view) }) else {
+            throw FUSEError.notFound
         }
-        throw FUSEError.notFound
+        return item.entry
     }
 
     public func getattr(inode: Inode, context: RequestContext) async throws -> AttributesReply {
@@ -101,7 +103,7 @@ public final class MaviFileSystem: FileSystemOperations, Sendable {
 
     public func opendir(inode: Inode, flags: Int32, context: RequestContext) async throws -> OpenReply {
         guard case .directory(let view) = inodes.node(inode) else { throw FUSEError.notADirectory }
-        let items = try await contents(of: view)
+        let items = try await withMetadataDeadline { try await contents(of: view) }
         let handle = nextHandle.wrappingAdd(1, ordering: .relaxed).oldValue
         openDirectories.withLock { $0[handle] = items }
         return OpenReply(handle: handle)
@@ -139,7 +141,7 @@ public final class MaviFileSystem: FileSystemOperations, Sendable {
         guard case .video(let no) = inodes.node(inode) else { throw FUSEError.isADirectory }
         guard flags & O_ACCMODE == O_RDONLY else { throw FUSEError.notPermitted }
         guard let video = state.withLock({ $0.videos[no] }) else { throw FUSEError.notFound }
-        content.opened(video)
+        if Self.isReadable(video) { content.opened(video) }
         // Page-cached reads with keep_cache: a second read of a video is served by the kernel.
         return OpenReply(handle: inode, keepCache: true)
     }
@@ -150,16 +152,33 @@ public final class MaviFileSystem: FileSystemOperations, Sendable {
         guard let video = state.withLock({ $0.videos[no] }) else { throw FUSEError.notFound }
         let length = UInt64(max(0, video.size ?? 0))
         guard offset < length else { return .endOfFile }
+        guard Self.isReadable(video) else {
+            logger.warning("refusing to read a video whose listed size is absurd", metadata: ["video_no": "\(no)", "size": "\(length)"])
+            throw FUSEError.ioError
+        }
         let count = Int(min(UInt64(size), length - offset))
         // Answered from the cache file: the kernel copies the bytes, never Swift.
-        let range = try await content.cachedFileRange(video, offset: offset, size: count)
+        let content = content
+        let range = try await withReadDeadline(video, offset: offset, count: count) {
+            try await content.cachedFileRange(video, offset: offset, size: count)
+        }
         guard range.length > 0 else { return .endOfFile }
         return .fileRange(descriptor: range.descriptor, offset: range.offset, length: range.length)
     }
 
     public func release(inode: Inode, file: OpenFile) async {
-        guard case .video(let no) = inodes.node(inode), let video = state.withLock({ $0.videos[no] }) else { return }
+        guard case .video(let no) = inodes.node(inode), let video = state.withLock({ $0.videos[no] }), Self.isReadable(video) else { return }
         content.closed(video)
+    }
+
+    /// The largest file read through the cache. A listing is input from the network, and a size
+    /// beyond any real video (up to 2^63 - 1) must not become a cache file or its block table;
+    /// such a file shows its listed size, and reading it fails with `EIO`.
+    static let maxReadableSize: Int64 = 1 << 40
+
+    static func isReadable(_ video: Video) -> Bool {
+        guard let size = video.size else { return false }
+        return size >= 0 && size <= maxReadableSize
     }
 
     public func statfs(inode: Inode, context: RequestContext) async throws -> FileSystemStatistics {

@@ -43,6 +43,8 @@ struct MountCommand: AsyncParsableCommand {
 
     @OptionGroup var cache: CacheOptions
 
+    @OptionGroup var deadlines: DeadlineOptions
+
     @Option(help: ArgumentHelp(
         "Serve Prometheus metrics at http://HOST:PORT/metrics (port 0 picks a free one; mavifs status shows it).",
         valueName: "host:port"))
@@ -105,13 +107,13 @@ struct MountCommand: AsyncParsableCommand {
         let values = file.settings(forMountpoint: mountpoint)
         var report = SettingsReport()
         if let path = file.path { report.note("config", path, origin: config.path == nil ? "default location" : "--config") }
-        let clientConfiguration = try client.makeConfiguration(config: values, report: &report)
+        var clientConfiguration = try client.makeConfiguration(config: values, report: &report)
         let allowDelete = try report.pick(
             "allow_delete", flag: allowDelete, flagName: allowDelete == false ? "--no-allow-delete" : nil, config: values, read: values.bool,
             default: false)
         let listTTL = try report.pick("list_ttl", flag: listTTL, config: values, read: values.int, default: 60)
         guard listTTL >= 0 else { throw SettingsError("list_ttl (\(values.origin("list_ttl") ?? "--list-ttl")) must be zero or more seconds") }
-        let cacheConfiguration = try cache.makeConfiguration(config: values, report: &report)
+        var cacheConfiguration = try cache.makeConfiguration(config: values, report: &report)
         let metricsAddress = try report.pickOptional("metrics_addr", flag: metricsAddr, config: values, read: { key in
             try values.string(key).map { text in
                 guard let address = MetricsAddress(argument: text) else {
@@ -130,10 +132,23 @@ struct MountCommand: AsyncParsableCommand {
         }
         report.note("options", optionList.isEmpty ? "none" : optionList.joined(separator: ","),
                     origin: mountOptions.isEmpty ? (fileOptions.isEmpty ? "default" : values.origin("options") ?? "config") : "-o")
+        let readTimeout = try report.pick("read_timeout", flag: deadlines.readTimeout, config: values,
+                                          read: { try values.int($0).map(Double.init) }, default: DeadlineOptions.defaultRead)
+        let metadataTimeout = try report.pick("metadata_timeout", flag: deadlines.metadataTimeout, config: values,
+                                              read: { try values.int($0).map(Double.init) }, default: DeadlineOptions.defaultMetadata)
+        do {
+            try DeadlineOptions.check(readTimeout, "read_timeout")
+            try DeadlineOptions.check(metadataTimeout, "metadata_timeout")
+        } catch let error as ValidationError {
+            throw SettingsError(error.message)
+        }
+        let deadlines = MountDeadlines(readSeconds: readTimeout, metadataSeconds: metadataTimeout)
+        clientConfiguration.timeouts = deadlines.clientTimeouts(clientConfiguration.timeouts)
+        cacheConfiguration.readTimeout = deadlines.read
         let verbose = try report.pick("verbose", flag: verbose ? true : nil, config: values, read: values.bool, default: false)
         return MountSettings(
             client: clientConfiguration, cache: cacheConfiguration, allowDelete: allowDelete, listTTL: listTTL, options: parsedOptions,
-            metricsAddress: metricsAddress, verbose: verbose, report: report)
+            metricsAddress: metricsAddress, deadlines: deadlines, verbose: verbose, report: report)
     }
 
     /// `--dry-run`: everything a mount checks before mounting, then the settings.

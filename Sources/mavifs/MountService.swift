@@ -14,6 +14,7 @@ struct MountSettings {
     var listTTL: Int
     var options: ParsedMountOptions
     var metricsAddress: MetricsAddress?
+    var deadlines: MountDeadlines
     var verbose: Bool
     var report: SettingsReport
 }
@@ -27,6 +28,8 @@ struct MountService {
 
     func run(ready: ReadinessPipe?) async throws {
         let configuration = settings.client
+        // Read; this long-running process keeps it out of its environment from now on.
+        SecretEnvironment.erase(APIKey.environmentVariable)
         let events = RecentEvents(scrub: { [key = configuration.apiKey] text in key?.scrub(text) ?? text })
         let verbose = settings.verbose
         func logger(_ label: String) -> Logger { MavifsLogging.logger(label, verbose: verbose, events: events) }
@@ -77,7 +80,8 @@ struct MountService {
             let options = settings.options
             let fsOptions = MaviFSOptions(
                 allowDelete: settings.allowDelete, listTTL: .seconds(settings.listTTL), uid: options.uid ?? getuid(),
-                gid: options.gid ?? getgid(), umask: options.umask ?? 0o022)
+                gid: options.gid ?? getgid(), umask: options.umask ?? 0o022,
+                readTimeout: settings.deadlines.read, metadataTimeout: settings.deadlines.metadata)
             let covers = CoverStore(directory: CoverStore.directory(cache: settings.cache.directory, namespace: configuration.namespace),
                                     source: api, logger: logger("mavifs.covers"))
             let fs = MaviFileSystem(catalog: catalog, content: reader, covers: covers, options: fsOptions, logger: logger("mavifs.fs"))

@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import Foundation
+import NIOCore
 import MaviAPI
 import MaviServer
 import Testing
@@ -70,6 +71,57 @@ struct FaultTests {
             let start = clock.now
             #expect(try await api.list().isSuccess)
             #expect(clock.now - start >= .milliseconds(300))
+        }
+    }
+
+    @Test("A hang answers nothing until the faults change, then answers")
+    func hangUntilCleared() async throws {
+        try await ServerHarness.withServer { server async throws in
+            let api = TestAPI(server)
+            let (videoNo, _) = try await seededVideo(server)
+            server.server.setFaults(FaultSettings(hang: true, endpoints: [.listVideos]))
+            let waiting = Task { try await api.list() }
+            try await Task.sleep(for: .milliseconds(500))
+            #expect(try await api.metadata(videoNo).data?.videoNo == videoNo, "other endpoints still answer")
+            #expect(server.server.stats().requests(.listVideos) == 1)
+            server.server.setFaults(FaultSettings())
+            let start = ContinuousClock.now
+            #expect(try await waiting.value.isSuccess)
+            #expect(ContinuousClock.now - start < .seconds(5))
+        }
+    }
+
+    @Test("A hung delete whose client gave up is not carried out when the hang ends")
+    func hungDeleteIsDropped() async throws {
+        try await ServerHarness.withServer { server async throws in
+            let (videoNo, _) = try await seededVideo(server)
+            server.server.setFaults(FaultSettings(hang: true, endpoints: [.deleteVideos]))
+            let http = HTTPClient(eventLoopGroupProvider: .singleton)
+            var request = HTTPClientRequest(url: server.baseURL + APIPath.deleteVideos)
+            request.method = .POST
+            request.headers.add(name: "Authorization", value: server.apiKey)
+            request.headers.add(name: "Content-Type", value: "application/json")
+            request.body = .bytes(ByteBuffer(string: #"{"video_nos":["\#(videoNo)"]}"#))
+            await #expect(throws: (any Error).self) { _ = try await http.execute(request, timeout: .milliseconds(500)) }
+            try await http.shutdown()
+            try await Task.sleep(for: .milliseconds(200))
+            server.server.setFaults(FaultSettings())
+            try await Task.sleep(for: .milliseconds(300))
+            #expect(try await TestAPI(server).metadata(videoNo).data?.videoNo == videoNo, "the video is still there")
+        }
+    }
+
+    @Test("A slowed stream arrives whole at about the pace set")
+    func slowStream() async throws {
+        try await ServerHarness.withServer { server async throws in
+            let api = TestAPI(server)
+            let (videoNo, size) = try await seededVideo(server)
+            server.server.setFaults(FaultSettings(streamBytesPerSecond: 2 << 20, endpoints: [.download]))
+            let start = ContinuousClock.now
+            let reply = try await api.download(videoNo)
+            let elapsed = ContinuousClock.now - start
+            #expect(reply.body.count == size)
+            #expect(elapsed >= .milliseconds(400), "1 MiB at 2 MiB/s takes about half a second (\(elapsed))")
         }
     }
 

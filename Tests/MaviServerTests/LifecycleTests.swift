@@ -37,6 +37,24 @@ struct LifecycleTests {
         _ = try LibraryServer(options: ServerOptions(libraryDirectory: directory, host: "0.0.0.0", apiKeys: ["sk-mavi-x"]))
     }
 
+    @Test("A key file others could read or change is refused, with the chmod that fixes it")
+    func keyFilePermissions() throws {
+        let directory = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let first = try LibraryServer(options: ServerOptions(libraryDirectory: directory))
+        let keyFile = try #require(first.keyFile)
+        for mode in [0o644, 0o640, 0o604, 0o660] {
+            #expect(chmod(keyFile, mode_t(mode)) == 0)
+            #expect(throws: ServerStartError.insecureKeyFile(path: keyFile, mode: UInt16(mode))) {
+                try LibraryServer(options: ServerOptions(libraryDirectory: directory))
+            }
+            let message = ServerStartError.insecureKeyFile(path: keyFile, mode: UInt16(mode)).description
+            #expect(message.contains("chmod 600") && !message.contains(first.apiKey))
+        }
+        #expect(chmod(keyFile, 0o400) == 0)
+        #expect(try LibraryServer(options: ServerOptions(libraryDirectory: directory)).apiKey == first.apiKey)
+    }
+
     @Test("The library survives a restart, and videos left UNPARSE are processed on the next start")
     func restart() async throws {
         let directory = try temporaryDirectory()

@@ -31,6 +31,7 @@ struct APIKeyStore: Sendable {
         if !FileManager.default.fileExists(atPath: path) {
             try createKeyFile(at: path)
         }
+        try checkPrivate(path)
         let text = try String(contentsOfFile: path, encoding: .utf8)
         let keys = text.split(whereSeparator: \.isNewline).map(String.init)
         guard keys.contains(where: { !$0.trimmingCharacters(in: .whitespaces).isEmpty }) else {
@@ -67,6 +68,17 @@ struct APIKeyStore: Sendable {
             difference |= x ^ y
         }
         return difference == 0
+    }
+
+    /// Refuses a key file that others could read or change (as ssh refuses such a private key):
+    /// group or world permission bits, another owner than this user or root, or not a regular file.
+    static func checkPrivate(_ path: String) throws {
+        var info = stat()
+        guard lstat(path, &info) == 0 else { return }  // reading it reports what is wrong
+        let mode = UInt16(info.st_mode & 0o7777)
+        guard (info.st_mode & S_IFMT) == S_IFREG, mode & 0o077 == 0, info.st_uid == geteuid() || info.st_uid == 0 else {
+            throw ServerStartError.insecureKeyFile(path: path, mode: mode)
+        }
     }
 
     /// Writes a new random key, readable by the owner only. `O_EXCL` keeps a concurrent start from

@@ -21,6 +21,12 @@ public struct FaultSettings: Codable, Sendable, Equatable {
     /// How long a stall lasts before the connection is closed; `nil` waits until the client goes
     /// away or the server stops.
     public var stallMs: Int?
+    /// Streamed bodies are sent at no more than this many bytes a second: a slow network.
+    public var streamBytesPerSecond: Int64?
+    /// Matching requests get no answer at all while this is on, as from a server that stopped
+    /// answering: each waits, connection open, until the faults change or its client gives up. A
+    /// request whose client has left by then is dropped unprocessed.
+    public var hang: Bool?
     /// Endpoints the faults apply to; `nil` means all of them (the admin routes never fail).
     public var endpoints: [Endpoint]?
 
@@ -28,6 +34,7 @@ public struct FaultSettings: Codable, Sendable, Equatable {
         latencyMs: Int? = nil, http503: Int? = nil, rateLimited: Int? = nil,
         cutAfterBytes: Int64? = nil, cutCount: Int? = nil,
         stallAfterBytes: Int64? = nil, stallCount: Int? = nil, stallMs: Int? = nil,
+        streamBytesPerSecond: Int64? = nil, hang: Bool? = nil,
         endpoints: [Endpoint]? = nil
     ) {
         self.latencyMs = latencyMs
@@ -38,6 +45,8 @@ public struct FaultSettings: Codable, Sendable, Equatable {
         self.stallAfterBytes = stallAfterBytes
         self.stallCount = stallCount
         self.stallMs = stallMs
+        self.streamBytesPerSecond = streamBytesPerSecond
+        self.hang = hang
         self.endpoints = endpoints
     }
 
@@ -45,12 +54,13 @@ public struct FaultSettings: Codable, Sendable, Equatable {
         case latencyMs = "latency_ms", http503 = "http_503", rateLimited = "rate_limited"
         case cutAfterBytes = "cut_after_bytes", cutCount = "cut_count"
         case stallAfterBytes = "stall_after_bytes", stallCount = "stall_count", stallMs = "stall_ms"
+        case streamBytesPerSecond = "stream_bytes_per_second", hang
         case endpoints
     }
 
     /// True when no fault is active.
     public var isEmpty: Bool {
         (latencyMs ?? 0) <= 0 && (http503 ?? 0) <= 0 && (rateLimited ?? 0) <= 0
-            && cutAfterBytes == nil && stallAfterBytes == nil
+            && cutAfterBytes == nil && stallAfterBytes == nil && streamBytesPerSecond == nil && hang != true
     }
 }

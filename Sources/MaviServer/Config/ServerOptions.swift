@@ -68,6 +68,8 @@ public enum ServerStartError: Error, CustomStringConvertible, Equatable {
     /// network behind a key nobody chose: the caller must pass keys explicitly.
     case nonLoopbackNeedsExplicitKey(host: String)
     case emptyKeyFile(path: String)
+    /// The key file is not a private regular file of this user.
+    case insecureKeyFile(path: String, mode: UInt16)
     case noAPIKeys
     case alreadyStarted
 
@@ -77,6 +79,9 @@ public enum ServerStartError: Error, CustomStringConvertible, Equatable {
             "refusing to listen on \(host): a non-loopback address needs an explicit API key (set MAVI_API_KEY)"
         case .emptyKeyFile(let path):
             "the API key file \(path) is empty"
+        case .insecureKeyFile(let path, let mode):
+            "the API key file \(path) must be a regular file that only its owner can read or write "
+                + "(mode \(String(mode, radix: 8))); run: chmod 600 '\(path)'"
         case .noAPIKeys:
             "no API key was given"
         case .alreadyStarted:

@@ -23,6 +23,8 @@ struct FileStream: Sendable {
     var path: String
     var range: Range<Int64>
     var fault: StreamFault?
+    /// Pace of the body, when slowed down by a fault.
+    var bytesPerSecond: Int64?
     var channel: any Channel
     var stats: StatsRecorder
     var shutdown: ShutdownFlag
@@ -32,6 +34,8 @@ struct FileStream: Sendable {
         ResponseBody(contentLength: announceLength ? Int(range.count) : nil) { writer in
             try await FileSystem.shared.withFileHandle(forReadingAt: FilePath(path)) { handle in
                 var sent: Int64 = 0
+                let clock = ContinuousClock()
+                let started = clock.now
                 for try await var chunk in handle.readChunks(in: range, chunkLength: Self.chunkLength) {
                     if let fault, sent + Int64(chunk.readableBytes) >= fault.afterBytes {
                         let allowed = Int(fault.afterBytes - sent)
@@ -46,6 +50,18 @@ struct FileStream: Sendable {
                         // so the client gets exactly the bytes promised; a plain close drops them.
                         try? await channel.close(mode: .output)
                         throw StreamInterrupted()
+                    }
+                    if let rate = bytesPerSecond, rate > 0 {
+                        // A slow network: small pieces, each sent when the pace allows, so the
+                        // client sees a steady trickle rather than bursts.
+                        while chunk.readableBytes > 0, let piece = chunk.readSlice(length: min(16 * 1024, chunk.readableBytes)) {
+                            let due = started + .seconds(Double(sent) / Double(rate))
+                            if due > clock.now { try await Task.sleep(until: due, clock: clock) }
+                            try await writer.write(piece)
+                            sent += Int64(piece.readableBytes)
+                            stats.addStreamedBytes(piece.readableBytes)
+                        }
+                        continue
                     }
                     sent += Int64(chunk.readableBytes)
                     stats.addStreamedBytes(chunk.readableBytes)

@@ -43,6 +43,19 @@ final class FaultInjector: Sendable {
         }
     }
 
+    /// True while matching requests must get no answer.
+    func hangs(_ endpoint: Endpoint) -> Bool {
+        state.withLock { $0.applies(to: endpoint) && $0.hang == true }
+    }
+
+    /// The pace of streamed bodies, if they are slowed down.
+    func streamRate(for endpoint: Endpoint) -> Int64? {
+        state.withLock { s in
+            guard s.applies(to: endpoint), let rate = s.streamBytesPerSecond, rate > 0 else { return nil }
+            return rate
+        }
+    }
+
     /// The fault for one request, using up one unit of its burst.
     func takeRequestFault(for endpoint: Endpoint) -> RequestFault {
         state.withLock { s in

@@ -48,7 +48,7 @@ final class Library: Sendable {
     func api(_ endpoint: Endpoint, limit: RateLimiter.Bucket?, _ handler: @escaping Handler) -> Handler {
         { request, context in
             self.stats.countRequest(endpoint)
-            if let injected = await self.injectedFault(endpoint, request) { return injected }
+            if let injected = await self.injectedFault(endpoint, request, context) { return injected }
             guard let key = self.keys.authenticate(request.headers[.authorization]) else {
                 return JSONReply.failure(APIFailure(.unauthorized, APIMessage.unauthorized))
             }
@@ -70,12 +70,23 @@ final class Library: Sendable {
     func open(_ endpoint: Endpoint, _ handler: @escaping Handler) -> Handler {
         { request, context in
             self.stats.countRequest(endpoint)
-            if let injected = await self.injectedFault(endpoint, request) { return injected }
+            if let injected = await self.injectedFault(endpoint, request, context) { return injected }
             return try await handler(request, context)
         }
     }
 
-    private func injectedFault(_ endpoint: Endpoint, _ request: Request) async -> Response? {
+    private func injectedFault(_ endpoint: Endpoint, _ request: Request, _ context: LibraryRequestContext) async -> Response? {
+        if faults.hangs(endpoint) {
+            // Silent until the faults change, the client leaves or the server stops; polling keeps
+            // this free of any task that could outlive the request.
+            while faults.hangs(endpoint), context.channel.isActive, !shutdown.isRaised, !Task.isCancelled {
+                try? await Task.sleep(for: .milliseconds(20))
+            }
+            // Nobody is waiting for the answer: do not act on the request (a delete, say).
+            if !context.channel.isActive || shutdown.isRaised {
+                return JSONReply.infrastructure(.serviceUnavailable, path: request.uri.path)
+            }
+        }
         if let latency = faults.latency(for: endpoint) {
             try? await Task.sleep(for: latency)
         }
@@ -89,7 +100,8 @@ final class Library: Sendable {
     /// Opens a stream of `path` for this request, with whatever stream fault is due.
     func fileStream(_ path: String, range: Range<Int64>, endpoint: Endpoint, context: LibraryRequestContext) -> FileStream {
         FileStream(
-            path: path, range: range, fault: faults.takeStreamFault(for: endpoint), channel: context.channel,
+            path: path, range: range, fault: faults.takeStreamFault(for: endpoint), bytesPerSecond: faults.streamRate(for: endpoint),
+            channel: context.channel,
             stats: stats, shutdown: shutdown)
     }
 }

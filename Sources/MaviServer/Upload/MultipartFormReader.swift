@@ -41,6 +41,7 @@ enum MultipartFormReader {
     static func read(_ body: RequestBody, boundary: String, temporaryPath: String, maxFileBytes: Int64) async throws -> MultipartForm {
         let collector = FormCollector()
         let parser = MultipartParser(boundary: boundary)
+        var headerGuard = MultipartHeaderGuard(boundary: boundary)
         parser.onHeader = { collector.header($0, $1) }
         parser.onBody = { collector.body(&$0) }
         parser.onPartComplete = { collector.partComplete() }
@@ -50,6 +51,9 @@ enum MultipartFormReader {
         ) { handle in
             try await handle.withBufferedWriter(capacity: .mebibytes(1)) { writer in
                 for try await chunk in body {
+                    guard headerGuard.accept(chunk) else {
+                        throw APIFailure.invalid("Failed to parse multipart servlet request")
+                    }
                     do {
                         try parser.execute(chunk)
                     } catch {

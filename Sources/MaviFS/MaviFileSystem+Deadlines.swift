@@ -1,0 +1,151 @@
+import FUSE
+import Logging
+import MaviAPI
+import MaviClient
+import MaviLibrary
+import Synchronization
+
+/// Every request that may wait on the network has a deadline: a server that stops answering makes
+/// reads fail with `EIO` and directories show their last listing, never a hang.
+extension MaviFileSystem {
+    /// When the current metadata operation must have its answer.
+    @TaskLocal static var operationDeadline: ContinuousClock.Instant?
+
+    /// Runs a metadata operation (lookup, opendir, unlink) within `options.metadataTimeout`.
+    func withMetadataDeadline<T>(_ body: () async throws -> T) async throws -> T {
+        try await Self.$operationDeadline.withValue(.now + options.metadataTimeout) { try await body() }
+    }
+
+    /// The listing for `filter` by the operation's deadline: fresh when the server answers in
+    /// time, else the last one fetched (marked stale), else `EIO`.
+    ///
+    /// Once a refresh has overrun a deadline, later callers get the last listing at once instead
+    /// of each waiting out their own deadline, until that refresh ends; its end (success or
+    /// failure) is what brings fresh listings back when the server recovers.
+    func list(_ filter: VideoFilter) async throws -> Listing {
+        let deadline = Self.operationDeadline ?? .now + options.metadataTimeout
+        if listingWatch.isOverdue(filter), let last = catalog.cached(filter) {
+            return Self.stale(last)
+        }
+        listingWatch.started(filter)
+        do {
+            return try await Deadlines.abandoning(at: deadline, cancelOnExpiry: false) { [catalog, listingWatch] in
+                defer { listingWatch.ended(filter) }
+                return try await catalog.list(filter)
+            }
+        } catch is DeadlineExpired {
+            listingWatch.expired(filter)
+            guard let last = catalog.cached(filter) else {
+                logger.warning("the server did not answer a listing in time, and none was cached", metadata: ["timeout": "\(options.metadataTimeout)"])
+                throw FUSEError.ioError
+            }
+            logger.warning("the server did not answer a listing in time; serving the last one", metadata: ["timeout": "\(options.metadataTimeout)"])
+            return Self.stale(last)
+        } catch let error as FUSEError {
+            throw error
+        } catch is CancellationError {
+            throw FUSEError.interrupted
+        } catch {
+            logger.warning("listing failed: \(error)")
+            throw FUSEError.ioError
+        }
+    }
+
+    private static func stale(_ listing: Listing) -> Listing {
+        var listing = listing
+        listing.isStale = true
+        return listing
+    }
+
+    /// `count` bytes of `video` from `offset`, within `options.readTimeout`. Whatever goes wrong
+    /// is `EIO` (the reader never returns wrong bytes), except an interrupted request.
+    ///
+    /// The kernel asks again for a page whose read-ahead failed before it gives up, so right after
+    /// a read of a video timed out, further reads of it wait only briefly: one read(2) costs the
+    /// reader about one deadline, not two.
+    func withReadDeadline<T: Sendable>(
+        _ video: Video, offset: UInt64, count: Int, _ read: @escaping @Sendable () async throws -> T
+    ) async throws -> T {
+        let now = ContinuousClock.now
+        let deadline = stalledVideos.deadline(for: video.videoNo, now: now, timeout: options.readTimeout)
+        do {
+            let result = try await Deadlines.racing(until: deadline, read)
+            stalledVideos.delivered(video.videoNo)
+            return result
+        } catch is DeadlineExpired {
+            stalledVideos.timedOut(video.videoNo, at: .now)
+            logger.warning("read timed out", metadata: [
+                "video_no": "\(video.videoNo)", "offset": "\(offset)", "length": "\(count)", "timeout": "\(options.readTimeout)",
+            ])
+            throw FUSEError.ioError
+        } catch VideoReadError.cancelled, is CancellationError {
+            throw FUSEError.interrupted
+        } catch {
+            logger.warning("read failed: \(error)", metadata: ["video_no": "\(video.videoNo)", "offset": "\(offset)", "length": "\(count)"])
+            throw FUSEError.ioError
+        }
+    }
+}
+
+/// Which listings are being fetched, and which of those have already overrun a deadline.
+final class ListingWatch: Sendable {
+    private struct Fetches {
+        var running = 0
+        var overdue = false
+    }
+
+    private let state = Mutex<[VideoFilter: Fetches]>([:])
+
+    func started(_ filter: VideoFilter) {
+        state.withLock { $0[filter, default: Fetches()].running += 1 }
+    }
+
+    func ended(_ filter: VideoFilter) {
+        state.withLock { all in
+            guard var f = all[filter] else { return }
+            f.running -= 1
+            all[filter] = f.running > 0 ? f : nil
+        }
+    }
+
+    /// A caller gave up waiting: marked only while a fetch still runs, so the mark cannot outlive it.
+    func expired(_ filter: VideoFilter) {
+        state.withLock { all in
+            if all[filter]?.running ?? 0 > 0 { all[filter]?.overdue = true }
+        }
+    }
+
+    func isOverdue(_ filter: VideoFilter) -> Bool {
+        state.withLock { $0[filter]?.overdue ?? false }
+    }
+}
+
+/// Videos whose reads ran out of time recently. Until one of their reads succeeds again, or a
+/// deadline's length has passed, their reads wait only ``retryWait``.
+final class StalledVideos: Sendable {
+    private let marks = Mutex<[String: ContinuousClock.Instant]>([:])
+
+    /// Long enough for bytes already on their way, short against any deadline.
+    static let retryWait: Duration = .seconds(1)
+
+    func deadline(for videoNo: String, now: ContinuousClock.Instant, timeout: Duration) -> ContinuousClock.Instant {
+        marks.withLock { marks in
+            guard let mark = marks[videoNo] else { return now + timeout }
+            guard now - mark < timeout else {
+                marks[videoNo] = nil
+                return now + timeout
+            }
+            return now + min(Self.retryWait, timeout)
+        }
+    }
+
+    func timedOut(_ videoNo: String, at instant: ContinuousClock.Instant) {
+        marks.withLock { $0[videoNo] = instant }
+    }
+
+    func delivered(_ videoNo: String) {
+        marks.withLock { marks in
+            if marks[videoNo] != nil { marks[videoNo] = nil }
+        }
+    }
+}

@@ -1,0 +1,105 @@
+import Foundation
+import Glibc
+
+/// What reading a file through the mount gave, read by read: each read either returned exactly
+/// the source's bytes at its offset, or failed; wrong bytes are counted, never excused.
+public struct ReadTally: Sendable, CustomStringConvertible {
+    public var reads = 0
+    public var succeeded = 0
+    /// errno → how many reads failed with it.
+    public var failures: [Int32: Int] = [:]
+    /// Reads that returned bytes other than the source's (must stay 0).
+    public var wrongReads = 0
+    public var bytesVerified: Int64 = 0
+    /// Offsets of the reads that failed, to read again later.
+    public var failedOffsets: [Int] = []
+    /// SHA-256 of the bytes read, when every read succeeded.
+    public var sha256: String?
+
+    public init() {}
+
+    public var onlyEIO: Bool { failures.keys.allSatisfy { $0 == EIO } }
+
+    public var description: String {
+        "\(reads) reads, \(succeeded) ok, failures \(failures.map { "\(String(cString: strerror($0.key)))×\($0.value)" }), wrong \(wrongReads), \(bytesVerified) bytes verified"
+    }
+
+    public static func + (a: ReadTally, b: ReadTally) -> ReadTally {
+        var t = a
+        t.reads += b.reads
+        t.succeeded += b.succeeded
+        t.failures.merge(b.failures, uniquingKeysWith: +)
+        t.wrongReads += b.wrongReads
+        t.bytesVerified += b.bytesVerified
+        t.sha256 = nil
+        return t
+    }
+}
+
+public enum ReadOrder: Sendable {
+    case sequential
+    /// Every chunk once, in an order shuffled by the seed (far-ahead reads use ranged fetches).
+    case scattered(seed: UInt64)
+}
+
+/// Reads `path` in `chunk`-sized `pread`s (a blocking call: use inside `blocking`) and checks each
+/// against `source`. `offsets` limits the reads to those chunks.
+public func checkedRead(_ path: String, source: [UInt8], chunk: Int = 128 << 10, order: ReadOrder = .sequential, offsets: [Int]? = nil) -> ReadTally {
+    var tally = ReadTally()
+    let fd = open(path, O_RDONLY | O_CLOEXEC)
+    guard fd >= 0 else {
+        tally.reads = 1
+        tally.failures[errno, default: 0] += 1
+        tally.failedOffsets = [0]
+        return tally
+    }
+    defer { close(fd) }
+    var plan = offsets ?? Array(stride(from: 0, to: source.count, by: chunk))
+    if case .scattered(let seed) = order {
+        var rng = SeededGenerator(seed: seed)
+        plan.shuffle(using: &rng)
+    }
+    var buffer = [UInt8](repeating: 0, count: chunk)
+    var digest = VideoDigest()
+    var inOrder = true
+    for offset in plan {
+        tally.reads += 1
+        let expected = min(chunk, source.count - offset)
+        let n = buffer.withUnsafeMutableBytes { pread(fd, $0.baseAddress, expected, off_t(offset)) }
+        if n < 0 {
+            tally.failures[errno, default: 0] += 1
+            tally.failedOffsets.append(offset)
+            inOrder = false
+            continue
+        }
+        if n == expected, buffer[0..<n].elementsEqual(source[offset..<offset + n]) {
+            tally.succeeded += 1
+            tally.bytesVerified += Int64(n)
+            digest.update(buffer[0..<n])
+        } else {
+            tally.wrongReads += 1
+            inOrder = false
+        }
+    }
+    if inOrder, offsets == nil, case .sequential = order { tally.sha256 = digest.finalize() }
+    return tally
+}
+
+/// `errno` of `stat(path)`, 0 when it succeeds (a blocking call).
+public func statErrno(_ path: String) -> Int32 {
+    var st = stat()
+    return stat(path, &st) == 0 ? 0 : errno
+}
+
+/// `errno` of `statfs(path)`, 0 when it succeeds (a blocking call). Unlike stat, which the kernel
+/// may answer from cached attributes, statfs reaches the filesystem: ENOTCONN on a dead mount.
+public func statfsErrno(_ path: String) -> Int32 {
+    var info = statvfs()
+    return statvfs(path, &info) == 0 ? 0 : errno
+}
+
+/// Seconds since `start`.
+public func elapsedSeconds(since start: ContinuousClock.Instant) -> Double {
+    let d = ContinuousClock.now - start
+    return Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
+}
