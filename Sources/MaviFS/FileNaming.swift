@@ -19,7 +19,14 @@ public enum FileNaming {
         var result: [String: String] = [:]
         for (no, parts) in plain {
             let name = compose(parts.base, parts.ext, suffix: nil)
-            result[no] = count[name, default: 0] > 1 ? compose(parts.base, parts.ext, suffix: " (\(safeComponent(no)))") : name
+            result[no] = count[name, default: 0] > 1 ? compose(parts.base, parts.ext, suffix: collisionSuffix(no)) : name
+        }
+        // A suffixed name can meet a plain one (a video called "x (VI2)" beside two called "x",
+        // one of them VI2): every video sharing such a name is told apart by a hash of its number.
+        var byName: [String: [String]] = [:]
+        for (no, name) in result { byName[name, default: []].append(no) }
+        for nos in byName.values where nos.count > 1 {
+            for no in nos { result[no] = compose(plain[no]!.base, plain[no]!.ext, suffix: " (~\(stableHash(no)))") }
         }
         return result
     }
@@ -33,6 +40,24 @@ public enum FileNaming {
     public static func directoryName(_ value: String) -> String {
         let name = truncate(safeComponent(value), toBytes: maxNameBytes)
         return name == "." || name == ".." ? "_" + name : name
+    }
+
+    /// ` (<video_no>)`, which tells apart videos whose names are the same. A number too long to
+    /// leave room for the name is cut and completed with a hash of the whole, so the suffix stays
+    /// short and still differs between numbers.
+    static func collisionSuffix(_ videoNo: String) -> String {
+        let safe = safeComponent(videoNo)
+        guard safe.utf8.count > 48 else { return " (\(safe))" }
+        return " (\(truncate(safe, toBytes: 24))~\(stableHash(videoNo)))"
+    }
+
+    /// FNV-1a of the text in hex: the same in every run, unlike `Hasher`.
+    static func stableHash(_ text: String) -> String {
+        var hash: UInt64 = 0xCBF2_9CE4_8422_2325
+        for byte in text.utf8 {
+            hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01B3
+        }
+        return String(hash, radix: 16)
     }
 
     /// The extension of the stored file (from `blob`, else `video_url`), or `mp4`.

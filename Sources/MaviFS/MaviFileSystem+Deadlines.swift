@@ -23,7 +23,13 @@ extension MaviFileSystem {
     /// of each waiting out their own deadline, until that refresh ends; its end (success or
     /// failure) is what brings fresh listings back when the server recovers.
     func list(_ filter: VideoFilter) async throws -> Listing {
-        let deadline = Self.operationDeadline ?? .now + options.metadataTimeout
+        // A listing within its time to live needs no network and no deadline (the common case:
+        // every lookup asks for the full listing).
+        let now = ContinuousClock.now
+        if let cached = catalog.cached(filter), now - cached.fetchedAt < catalog.ttl {
+            return cached
+        }
+        let deadline = Self.operationDeadline ?? now + options.metadataTimeout
         if listingWatch.isOverdue(filter), let last = catalog.cached(filter) {
             return Self.stale(last)
         }
