@@ -16,6 +16,9 @@ final class MeteredFileSystem: FileSystemOperations, Sendable {
         self.inner = inner
     }
 
+    /// Forwarded, so attributes the filesystem does not serve are still answered without a round trip.
+    var extendedAttributePrefixes: [String]? { inner.extendedAttributePrefixes }
+
     private func measure<T>(_ operation: String, _ body: () async throws -> T) async throws -> T {
         let started = ContinuousClock.now
         do {
