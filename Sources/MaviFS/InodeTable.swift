@@ -29,24 +29,24 @@ final class InodeTable: Sendable {
     }
 
     func inode(forVideo videoNo: String) -> Inode {
-        state.withLock { s in
-            if let i = s.videos[videoNo] { return i }
-            let i = s.next
-            s.next += 1
-            s.videos[videoNo] = i
-            s.videosByInode[i] = videoNo
-            return i
-        }
+        inode(for: videoNo, in: \.videos, \.videosByInode)
     }
 
     /// The inode of a video's cover file in `.covers`.
     func inode(forCover videoNo: String) -> Inode {
+        inode(for: videoNo, in: \.covers, \.coversByInode)
+    }
+
+    /// The inode of `videoNo` in one of the per-video tables, numbered on first sight.
+    private func inode(
+        for videoNo: String, in byName: WritableKeyPath<State, [String: Inode]>, _ byInode: WritableKeyPath<State, [Inode: String]>
+    ) -> Inode {
         state.withLock { s in
-            if let i = s.covers[videoNo] { return i }
+            if let i = s[keyPath: byName][videoNo] { return i }
             let i = s.next
             s.next += 1
-            s.covers[videoNo] = i
-            s.coversByInode[i] = videoNo
+            s[keyPath: byName][videoNo] = i
+            s[keyPath: byInode][i] = videoNo
             return i
         }
     }
