@@ -31,6 +31,11 @@ public protocol FileSystemOperations: AnyObject, Sendable {
     func read(inode: Inode, file: OpenFile, offset: UInt64, size: Int, context: RequestContext) async throws -> ReadReply
     func release(inode: Inode, file: OpenFile) async
 
+    /// Name prefixes of the extended attributes `getxattr` serves, or `nil` for any name. Other
+    /// names are answered `ENODATA` at once, without a round through `getxattr`: `ls -l` asks every
+    /// file for `security.selinux` and the POSIX ACLs, so a listing of 10,000 files is 20,000 such
+    /// questions.
+    var extendedAttributePrefixes: [String]? { get }
     func getxattr(inode: Inode, name: String, context: RequestContext) async throws -> [UInt8]
     func listxattr(inode: Inode, context: RequestContext) async throws -> [String]
     func setxattr(inode: Inode, name: String, value: [UInt8], flags: Int32, context: RequestContext) async throws
@@ -89,6 +94,7 @@ extension FileSystemOperations {
         throw FUSEError.notImplemented
     }
     public func release(inode: Inode, file: OpenFile) async {}
+    public var extendedAttributePrefixes: [String]? { nil }
     public func getxattr(inode: Inode, name: String, context: RequestContext) async throws -> [UInt8] { throw FUSEError.noAttribute }
     public func listxattr(inode: Inode, context: RequestContext) async throws -> [String] { [] }
     public func setxattr(inode: Inode, name: String, value: [UInt8], flags: Int32, context: RequestContext) async throws {

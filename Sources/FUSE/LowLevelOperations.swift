@@ -105,6 +105,10 @@ enum LowLevelOperations {
 
         ops.getxattr = { req, ino, name, size in
             LowLevelOperations.withName(req, name) { core, name in
+                if let prefixes = core.extendedAttributePrefixes, !prefixes.contains(where: name.hasPrefix) {
+                    fuse_reply_err(req, ENODATA)
+                    return
+                }
                 core.spawn(req!, "getxattr") { r, fs in
                     r.reply(xattr: try await fs.getxattr(inode: ino, name: name, context: r.context), requestedSize: size)
                 }

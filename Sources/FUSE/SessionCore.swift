@@ -13,9 +13,12 @@ final class SessionCore: Sendable {
     private let nextID = Atomic<UInt64>(1)
     private let accepting = Atomic<Bool>(true)
     let executor: OperationExecutor
+    /// Read once: the filesystem's answer cannot change while mounted.
+    let extendedAttributePrefixes: [String]?
 
     init(fileSystem: any FileSystemOperations, options: MountOptions, logger: Logger) {
         self.fileSystem = fileSystem
+        self.extendedAttributePrefixes = fileSystem.extendedAttributePrefixes
         self.options = options
         self.logger = logger
         self.executor = OperationExecutor(threads: options.operationThreads, name: "mavifs-op")

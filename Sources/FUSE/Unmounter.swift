@@ -38,6 +38,18 @@ public enum Unmounter {
     public static func isMountPoint(_ path: String) -> Bool {
         MountTable.entry(for: path) != nil
     }
+
+    /// The type of the filesystem mounted at `path` (`fuse.mavifs`, `ext4`…), from the mount
+    /// table alone: never a call into the mount, which may hang.
+    public static func fileSystemType(at path: String) -> String? {
+        MountTable.entry(for: path)?.fsType
+    }
+
+    /// `path` made absolute with symlinks resolved in its parent directory, as the mount table
+    /// shows it; the last component is not followed (it may be a mount that does not answer).
+    public static func canonicalPath(_ path: String) -> String {
+        MountPath.canonical(path)
+    }
 }
 
 /// Reads `/proc/self/mountinfo`.

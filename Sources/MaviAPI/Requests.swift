@@ -113,6 +113,9 @@ public enum APILimits {
     public static let uploadExtensions = ["mp4", "avi", "mkv", "mov"]
     public static let defaultNamespace = "default"
     public static let defaultPageSize = 200
+    /// The page size for reading a whole listing. No maximum is documented; a service that refuses
+    /// it is asked again at `defaultPageSize`.
+    public static let largeListPageSize = 1000
     /// Radius of the latitude/longitude filter, in metres.
     public static let geoRadiusMeters = 20_000.0
     /// Upload field format for `datetime_taken`.

@@ -57,7 +57,7 @@ final class ChunkSource: @unchecked Sendable {
     private var iterator: HTTPClientResponse.Body.AsyncIterator?
     private var prefetched: ByteBuffer?
     private let expectedLength: Int64?
-    private let idleTimeout: Duration?
+    private let watchdog: IdleWatchdog?
     private let redactor: Redactor
     /// Bytes taken from the connection, and bytes handed to the caller (less a prefetched chunk).
     private var received: Int64 = 0
@@ -70,7 +70,7 @@ final class ChunkSource: @unchecked Sendable {
         iterator = body.makeAsyncIterator()
         self.endpoint = endpoint
         self.expectedLength = expectedLength
-        self.idleTimeout = idleTimeout
+        watchdog = idleTimeout.map(IdleWatchdog.init(limit:))
         self.redactor = redactor
     }
 
@@ -101,6 +101,7 @@ final class ChunkSource: @unchecked Sendable {
             guard let chunk = try await readWithinIdleTimeout() else {
                 finished = true
                 iterator = nil
+                watchdog?.stop()
                 if let expectedLength, received != expectedLength {
                     throw MaviClientError.streamCut(endpoint: endpoint, received: received, expected: expectedLength, reason: "the body ended early")
                 }
@@ -114,13 +115,14 @@ final class ChunkSource: @unchecked Sendable {
         } catch {
             finished = true
             iterator = nil  // drops the body, which cancels the request and closes the connection
+            watchdog?.stop()
             throw mapped(error)
         }
     }
 
     private func readWithinIdleTimeout() async throws -> ByteBuffer? {
-        guard let idleTimeout else { return try await iterator?.next() }
-        return try await withTimeout(idleTimeout, error: .timeout(endpoint: endpoint, .idleRead)) { [self] in
+        guard let watchdog else { return try await iterator?.next() }
+        return try await watchdog.run(expired: .timeout(endpoint: endpoint, .idleRead)) { [self] in
             try await self.iterator?.next()
         }
     }

@@ -68,9 +68,12 @@ extension MaviClient {
     /// Waits at most the request timeout for the response head.
     func responseHead(_ request: HTTPClientRequest, endpoint: MaviEndpoint) async throws -> HTTPClientResponse {
         let timeout = configuration.timeouts.request
-        return try await withTimeout(timeout, error: .timeout(endpoint: endpoint, .response)) { [http] in
+        let started = ContinuousClock.now
+        let response = try await withTimeout(timeout, error: .timeout(endpoint: endpoint, .response)) { [http] in
             try await http.execute(request, timeout: TimeAmount(timeout) + .seconds(1))
         }
+        ClientMetrics.firstByte(endpoint, since: started)
+        return response
     }
 
     /// The error a reply that is not the bytes asked for means (read from its small body).

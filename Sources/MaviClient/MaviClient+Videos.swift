@@ -41,8 +41,17 @@ extension MaviClient {
     /// was read.
     ///
     /// The service may cap the page size; the size of a full first page is taken as the real one.
+    /// A size above the documented default that the service refuses as a parameter error is asked
+    /// again at the default, since the documentation sets no maximum.
     public func allVideos(filter: VideoFilter = VideoFilter(), size: Int = APILimits.defaultPageSize, maxConcurrentRequests: Int = 5) async throws -> [Video] {
-        let first = try await listVideos(filter: filter, page: 1, size: size)
+        var size = size
+        let first: VideoPage
+        do {
+            first = try await listVideos(filter: filter, page: 1, size: size)
+        } catch MaviClientError.invalidParameter where size > APILimits.defaultPageSize {
+            size = APILimits.defaultPageSize
+            first = try await listVideos(filter: filter, page: 1, size: size)
+        }
         let total = Int(clamping: first.totalCount)
         let perPage = first.videos.count
         guard perPage > 0, perPage < total else { return first.videos }

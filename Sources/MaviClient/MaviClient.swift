@@ -178,6 +178,7 @@ extension MaviClient {
             }
             let started = ContinuousClock.now
             if firstSent == nil { firstSent = started }
+            ClientMetrics.attempt(endpoint)
             let failure: MaviClientError
             do {
                 let value = try await operation(attempt)
@@ -196,18 +197,22 @@ extension MaviClient {
             case .onlyIfNotProcessed: failure.requestWasNotProcessed
             }
             guard retryable, failure != .cancelled else {
+                if failure != .cancelled { ClientMetrics.failure(endpoint) }
                 logger.debug("request failed", metadata: metadata)
                 throw failure
             }
             guard attempt < policy.maxAttempts else {
+                ClientMetrics.failure(endpoint)
                 logger.warning("request failed, no attempts left", metadata: metadata)
                 throw failure
             }
             let delay = policy.delay(beforeRetry: attempt, atLeast: failure.retryAfter, using: &generator)
             if let deadline = policy.deadline, let firstSent, ContinuousClock.now + delay > firstSent + deadline {
+                ClientMetrics.failure(endpoint)
                 logger.warning("request failed, retry deadline reached", metadata: metadata)
                 throw failure
             }
+            ClientMetrics.retry(endpoint)
             logger.notice("request failed, retrying", metadata: metadata.merging(["delay_ms": "\(Int(delay.seconds * 1000))"]) { $1 })
             onRetry?(attempt, delay, failure)
             do {
@@ -238,6 +243,7 @@ extension MaviClient {
             let started = ContinuousClock.now
             let (status, headers, reply) = try await withTimeout(timeout, error: .timeout(endpoint: endpoint, .response)) { [http, request] in
                 let response = try await http.execute(request, timeout: TimeAmount(timeout) + .seconds(1))
+                ClientMetrics.firstByte(endpoint, since: started)
                 let reply = try await response.body.collect(upTo: Self.maxJSONBytes)
                 return (response.status, response.headers, reply)
             }

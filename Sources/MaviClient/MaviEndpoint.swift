@@ -15,6 +15,8 @@ public enum MaviEndpoint: String, Sendable, Hashable, CaseIterable, CustomString
     case uploadURL = "upload_url"
     /// A ranged `GET` of any URL, such as a video's CDN `video_url`.
     case range
+    /// A `GET` of a video's `cover_url`, a JPEG frame.
+    case cover
 
     public var description: String { rawValue }
 
@@ -34,7 +36,7 @@ public enum MaviEndpoint: String, Sendable, Hashable, CaseIterable, CustomString
         case .deleteVideos: APIPath.deleteVideos
         case .upload: APIPath.upload
         case .uploadURL: APIPath.uploadURL
-        case .range: nil
+        case .range, .cover: nil
         }
     }
 }

@@ -11,6 +11,8 @@ final class InodeTable: Sendable {
         var viewsByInode: [Inode: View] = [rootInode: .root]
         var videos: [String: Inode] = [:]
         var videosByInode: [Inode: String] = [:]
+        var covers: [String: Inode] = [:]
+        var coversByInode: [Inode: String] = [:]
     }
 
     private let state = Mutex(State())
@@ -27,12 +29,24 @@ final class InodeTable: Sendable {
     }
 
     func inode(forVideo videoNo: String) -> Inode {
+        inode(for: videoNo, in: \.videos, \.videosByInode)
+    }
+
+    /// The inode of a video's cover file in `.covers`.
+    func inode(forCover videoNo: String) -> Inode {
+        inode(for: videoNo, in: \.covers, \.coversByInode)
+    }
+
+    /// The inode of `videoNo` in one of the per-video tables, numbered on first sight.
+    private func inode(
+        for videoNo: String, in byName: WritableKeyPath<State, [String: Inode]>, _ byInode: WritableKeyPath<State, [Inode: String]>
+    ) -> Inode {
         state.withLock { s in
-            if let i = s.videos[videoNo] { return i }
+            if let i = s[keyPath: byName][videoNo] { return i }
             let i = s.next
             s.next += 1
-            s.videos[videoNo] = i
-            s.videosByInode[i] = videoNo
+            s[keyPath: byName][videoNo] = i
+            s[keyPath: byInode][i] = videoNo
             return i
         }
     }
@@ -40,12 +54,14 @@ final class InodeTable: Sendable {
     enum Node {
         case directory(View)
         case video(String)
+        case cover(String)
     }
 
     func node(_ inode: Inode) -> Node? {
         state.withLock { s in
             if let v = s.viewsByInode[inode] { return .directory(v) }
             if let no = s.videosByInode[inode] { return .video(no) }
+            if let no = s.coversByInode[inode] { return .cover(no) }
             return nil
         }
     }

@@ -69,16 +69,15 @@ extension MaviFileSystem {
     /// The kernel asks again for a page whose read-ahead failed before it gives up, so right after
     /// a read of a video timed out, further reads of it wait only briefly: one read(2) costs the
     /// reader about one deadline, not two.
-    func readBytes(_ video: Video, offset: UInt64, count: Int) async throws -> [UInt8] {
-        let content = content
+    func withReadDeadline<T: Sendable>(
+        _ video: Video, offset: UInt64, count: Int, _ read: @escaping @Sendable () async throws -> T
+    ) async throws -> T {
         let now = ContinuousClock.now
         let deadline = stalledVideos.deadline(for: video.videoNo, now: now, timeout: options.readTimeout)
         do {
-            let bytes = try await Deadlines.racing(until: deadline) {
-                try await content.read(video, offset: offset, size: count)
-            }
+            let result = try await Deadlines.racing(until: deadline, read)
             stalledVideos.delivered(video.videoNo)
-            return bytes
+            return result
         } catch is DeadlineExpired {
             stalledVideos.timedOut(video.videoNo, at: .now)
             logger.warning("read timed out", metadata: [

@@ -13,6 +13,8 @@ extension MaviFileSystem {
     /// so; anything else (an error, no answer in time) is `EIO` and the file stays.
     private func delete(parent: Inode, name: String) async throws {
         guard case .directory(let view) = inodes.node(parent) else { throw FUSEError.notADirectory }
+        // A cover goes with its video; it is not deleted on its own.
+        if view == .covers { throw FUSEError.notPermitted }
         guard view.listsVideos, let item = try await child(named: name, in: view), item.kind == .regular,
               case .video(let videoNo) = inodes.node(item.inode) else {
             throw FUSEError.notFound

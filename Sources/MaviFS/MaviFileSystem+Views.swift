@@ -9,34 +9,51 @@ extension MaviFileSystem {
     func contents(of view: View) async throws -> [DirectoryItem] {
         switch view {
         case .root:
-            return View.topLevel.map { directoryItem($0.0, $0.1) }
+            let covers = self.covers == nil ? [] : [directoryItem(Self.coversDirectoryName, .covers)]
+            return covers + View.topLevel.map { directoryItem($0.0, $0.1) }
+        case .covers:
+            return try await coverItems().items
         case .statuses:
             return VideoStatus.filterValues.map { directoryItem($0, .status($0)) }
-        case .tags:
-            let tags = Set(try await everything().flatMap(\.tags))
-            return namedDirectories(tags.sorted(), View.tag)
-        case .cameras:
-            let cameras = Set(try await everything().compactMap(\.cameraModel).filter { !$0.isEmpty })
-            return namedDirectories(cameras.sorted(), View.camera)
-        case .years:
-            let years = Set(try await everything().compactMap { $0.displayTimeMilliseconds.map { calendarDay($0, options.calendar).0 } })
-            return years.sorted().map { directoryItem(String(format: "%04d", $0), .year($0)) }
-        case .year(let y):
-            let months = Set(try await everything().compactMap { v -> Int? in
-                guard let t = v.displayTimeMilliseconds else { return nil }
-                let d = calendarDay(t, options.calendar)
-                return d.0 == y ? d.1 : nil
-            })
-            return months.sorted().map { directoryItem(String(format: "%02d", $0), .month(y, $0)) }
-        case .month(let y, let m):
-            let days = Set(try await everything().compactMap { v -> Int? in
-                guard let t = v.displayTimeMilliseconds else { return nil }
-                let d = calendarDay(t, options.calendar)
-                return d.0 == y && d.1 == m ? d.2 : nil
-            })
-            return days.sorted().map { directoryItem(String(format: "%02d", $0), .day(y, m, $0)) }
+        case .tags, .cameras, .years, .year, .month:
+            return try await derivedContents(of: view).items
         case .all, .status, .tag, .camera, .day, .byID:
             return try await videoItems(in: view)
+        }
+    }
+
+    /// Tags, cameras and dates, made from the full listing once per fetch of it: a `find` over
+    /// the tree looks these up thousands of times, and each rebuild walks every video.
+    func derivedContents(of view: View) async throws -> DirectoryContents {
+        let full = try await fullListing()
+        let key = ContentsKey(listings: [full.fetchedAt], naming: 0)
+        if let cached = state.withLock({ $0.contents[view] }), cached.key == key {
+            return cached
+        }
+        let items = derivedItems(of: view, from: full.videos)
+        var index: [String: Int] = [:]
+        for (i, item) in items.enumerated() { index[item.name] = i }
+        let contents = DirectoryContents(key: key, items: items, index: index)
+        state.withLock { $0.contents[view] = contents }
+        return contents
+    }
+
+    private func derivedItems(of view: View, from videos: [Video]) -> [DirectoryItem] {
+        let calendar = options.calendar
+        let days = { videos.compactMap { $0.displayTimeMilliseconds.map { calendarDay($0, calendar) } } }
+        switch view {
+        case .tags:
+            return namedDirectories(Set(videos.flatMap(\.tags)).sorted(), View.tag)
+        case .cameras:
+            return namedDirectories(Set(videos.compactMap(\.cameraModel).filter { !$0.isEmpty }).sorted(), View.camera)
+        case .years:
+            return Set(days().map(\.0)).sorted().map { directoryItem(String(format: "%04d", $0), .year($0)) }
+        case .year(let y):
+            return Set(days().filter { $0.0 == y }.map(\.1)).sorted().map { directoryItem(String(format: "%02d", $0), .month(y, $0)) }
+        case .month(let y, let m):
+            return Set(days().filter { $0.0 == y && $0.1 == m }.map(\.2)).sorted().map { directoryItem(String(format: "%02d", $0), .day(y, m, $0)) }
+        default:
+            return []
         }
     }
 
@@ -48,7 +65,9 @@ extension MaviFileSystem {
             if let i = state.withLock({ $0.contents[view]?.index[name] }), i < items.count, items[i].name == name {
                 return items[i]
             }
-        } else if let found = try await contents(of: view).first(where: { $0.name == name }) {
+        } else if view == .covers {
+            return try await coverChild(named: name)
+        } else if let found = try await directoryChild(named: name, in: view) {
             return found
         }
         switch view {
@@ -64,6 +83,16 @@ extension MaviFileSystem {
             return item.name == name ? item : nil
         default:
             return nil
+        }
+    }
+
+    private func directoryChild(named name: String, in view: View) async throws -> DirectoryItem? {
+        switch view {
+        case .tags, .cameras, .years, .year, .month:
+            let contents = try await derivedContents(of: view)
+            return contents.index[name].map { contents.items[$0] }
+        default:
+            return try await contents(of: view).first { $0.name == name }
         }
     }
 
@@ -132,7 +161,7 @@ extension MaviFileSystem {
 
     func parentView(of view: View) -> View {
         switch view {
-        case .root, .all, .statuses, .tags, .cameras, .years, .byID: .root
+        case .root, .all, .statuses, .tags, .cameras, .years, .byID, .covers: .root
         case .status: .statuses
         case .tag: .tags
         case .camera: .cameras

@@ -6,6 +6,8 @@ import MaviAPI
 extension MaviFileSystem {
     static let xattrPrefix = "user.mavi."
 
+    public var extendedAttributePrefixes: [String]? { [Self.xattrPrefix] }
+
     func xattrs(of video: Video) -> [(String, String)] {
         var a: [(String, String)] = [("video_no", video.videoNo), ("status", video.status.wireValue)]
         if !video.tags.isEmpty { a.append(("tags", video.tags.joined(separator: ","))) }
@@ -22,15 +24,13 @@ extension MaviFileSystem {
     }
 
     static func isoDate(_ ms: Int64) -> String {
-        let f = ISO8601DateFormatter()
-        f.formatOptions = [.withInternetDateTime]
-        return f.string(from: Date(timeIntervalSince1970: Double(ms) / 1000))
+        Date(timeIntervalSince1970: Double(ms) / 1000).formatted(.iso8601)
     }
 
     private func video(at inode: Inode) throws -> Video? {
         switch inodes.node(inode) {
         case .video(let no): return state.withLock { $0.videos[no] }
-        case .directory: return nil
+        case .directory, .cover: return nil
         case nil: throw FUSEError.notFound
         }
     }
@@ -41,6 +41,9 @@ extension MaviFileSystem {
     }
 
     public func getxattr(inode: Inode, name: String, context: RequestContext) async throws -> [UInt8] {
+        // `ls -l` asks every file for security.selinux and the POSIX ACLs: answer those without
+        // building the video's attributes, since they come once per file in a listing.
+        guard name.hasPrefix(Self.xattrPrefix) else { throw FUSEError.noAttribute }
         guard let v = try video(at: inode), let value = xattrs(of: v).first(where: { $0.0 == name })?.1 else {
             throw FUSEError.noAttribute
         }

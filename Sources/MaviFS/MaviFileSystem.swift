@@ -12,6 +12,7 @@ import Synchronization
 public final class MaviFileSystem: FileSystemOperations, Sendable {
     let catalog: VideoCatalog
     let content: any VideoContent
+    let covers: CoverStore?
     let options: MaviFSOptions
     let logger: Logger
     let inodes = InodeTable()
@@ -48,9 +49,12 @@ public final class MaviFileSystem: FileSystemOperations, Sendable {
         var index: [String: Int]
     }
 
-    public init(catalog: VideoCatalog, content: any VideoContent, options: MaviFSOptions, logger: Logger = Logger(label: "mavifs.fs")) {
+    /// `covers`, when given, serves each video's cover frame in `.covers/`.
+    public init(catalog: VideoCatalog, content: any VideoContent, covers: CoverStore? = nil, options: MaviFSOptions,
+                logger: Logger = Logger(label: "mavifs.fs")) {
         self.catalog = catalog
         self.content = content
+        self.covers = covers
         self.options = options
         self.logger = logger
     }
@@ -88,6 +92,8 @@ public final class MaviFileSystem: FileSystemOperations, Sendable {
         case .video(let no):
             guard let video = state.withLock({ $0.videos[no] }) else { throw FUSEError.notFound }
             return AttributesReply(attributes: attributes(of: video, inode: inode), timeout: options.ttlSeconds)
+        case .cover(let no):
+            return AttributesReply(attributes: try await coverAttributes(videoNo: no, inode: inode), timeout: options.ttlSeconds)
         case nil:
             throw FUSEError.notFound
         }
@@ -131,6 +137,7 @@ public final class MaviFileSystem: FileSystemOperations, Sendable {
     // MARK: Files
 
     public func open(inode: Inode, flags: Int32, context: RequestContext) async throws -> OpenReply {
+        if case .cover = inodes.node(inode) { return try openCover(flags: flags) }
         guard case .video(let no) = inodes.node(inode) else { throw FUSEError.isADirectory }
         guard flags & O_ACCMODE == O_RDONLY else { throw FUSEError.notPermitted }
         guard let video = state.withLock({ $0.videos[no] }) else { throw FUSEError.notFound }
@@ -140,6 +147,7 @@ public final class MaviFileSystem: FileSystemOperations, Sendable {
     }
 
     public func read(inode: Inode, file: OpenFile, offset: UInt64, size: Int, context: RequestContext) async throws -> ReadReply {
+        if case .cover(let no) = inodes.node(inode) { return try await readCover(videoNo: no, offset: offset, size: size) }
         guard case .video(let no) = inodes.node(inode) else { throw FUSEError.isADirectory }
         guard let video = state.withLock({ $0.videos[no] }) else { throw FUSEError.notFound }
         let length = UInt64(max(0, video.size ?? 0))
@@ -149,7 +157,13 @@ public final class MaviFileSystem: FileSystemOperations, Sendable {
             throw FUSEError.ioError
         }
         let count = Int(min(UInt64(size), length - offset))
-        return .bytes(try await readBytes(video, offset: offset, count: count))
+        // Answered from the cache file: the kernel copies the bytes, never Swift.
+        let content = content
+        let range = try await withReadDeadline(video, offset: offset, count: count) {
+            try await content.cachedFileRange(video, offset: offset, size: count)
+        }
+        guard range.length > 0 else { return .endOfFile }
+        return .fileRange(descriptor: range.descriptor, offset: range.offset, length: range.length)
     }
 
     public func release(inode: Inode, file: OpenFile) async {

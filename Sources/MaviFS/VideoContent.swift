@@ -1,10 +1,14 @@
 import MaviAPI
+import MaviLibrary
 
 /// Where file bytes come from: the block cache and the shared download streams.
 public protocol VideoContent: Sendable {
     /// The bytes `[offset, offset + size)` of the video, fewer only at its end. Throws rather than
     /// return wrong bytes.
     func read(_ video: Video, offset: UInt64, size: Int) async throws -> [UInt8]
+    /// Where the same bytes lie in a file that stays open (and holds them) long enough to answer
+    /// the kernel from it, so that no byte is copied through Swift. Waits and fails like `read`.
+    func cachedFileRange(_ video: Video, offset: UInt64, size: Int) async throws -> CachedFileRange
     /// A file handle on the video was opened.
     func opened(_ video: Video)
     /// A file handle on the video was closed.

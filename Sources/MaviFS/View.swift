@@ -26,6 +26,8 @@ public enum View: Hashable, Sendable {
     case month(Int, Int)
     case day(Int, Int, Int)
     case byID
+    /// `.covers/<video_no>.jpg`: each video's cover frame, for thumbnails. Hidden by its dot name.
+    case covers
 
     /// The fixed top-level directories, in listing order.
     static let topLevel: [(String, View)] = [

@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import Synchronization
 
 /// Why a cache folder cannot be used.
 public enum CacheDirectoryError: Error, Sendable, Equatable, CustomStringConvertible {
@@ -15,10 +16,11 @@ public enum CacheDirectoryError: Error, Sendable, Equatable, CustomStringConvert
     }
 }
 
-/// An exclusive `flock` on the cache's lock file, held for the life of the object: two
+/// An exclusive `flock` on the cache's lock file, held until released (or the object goes): two
 /// processes writing the same cache files would corrupt each other's records.
 final class CacheDirectoryLock: Sendable {
-    private let descriptor: Int32
+    /// The locked descriptor; `nil` once released.
+    private let descriptor: Mutex<Int32?>
 
     init(layout: CacheLayout) throws {
         try CacheFiles.makeDirectory(layout.root)
@@ -28,10 +30,18 @@ final class CacheDirectoryLock: Sendable {
             close(fd)
             throw CacheDirectoryError.inUse(path: layout.root)
         }
-        descriptor = fd
+        descriptor = Mutex(fd)
     }
 
-    deinit { close(descriptor) }
+    /// Lets another reader (or process) open the cache. Closing the descriptor drops the lock.
+    func release() {
+        descriptor.withLock { fd in
+            if let open = fd { close(open) }
+            fd = nil
+        }
+    }
+
+    deinit { release() }
 }
 
 /// File operations on records and folders.

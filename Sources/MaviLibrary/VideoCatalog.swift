@@ -12,7 +12,9 @@ public protocol VideoListingSource: Sendable {
 
 extension MaviClient: VideoListingSource {
     public func videos(matching filter: VideoFilter) async throws -> [Video] {
-        try await allVideos(filter: filter)
+        // Large pages: a 10,000-video library is 10 requests instead of 50, two seconds instead
+        // of ten at the documented 5 lists a second.
+        try await allVideos(filter: filter, size: APILimits.largeListPageSize)
     }
 
     public func delete(videoNos: [String]) async throws {

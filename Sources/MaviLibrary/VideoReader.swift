@@ -108,7 +108,8 @@ public final class VideoReader: Sendable {
         state.withLock { $0.stats() }
     }
 
-    /// Stops every stream and fetch, waits for them, and makes every block record durable.
+    /// Stops every stream and fetch, waits for them, makes every block record durable, and lets
+    /// go of the cache folder (another reader may open it then, even while this object lives on).
     public func shutdown() async {
         state.withLock { state in
             state.shuttingDown = true
@@ -128,6 +129,7 @@ public final class VideoReader: Sendable {
             for entry in state.entries.values { entry.file = nil }
         }
         await io.shutdown()
+        directoryLock.release()
     }
 
     /// Adds this process's traffic to the cache's lifetime totals, for `mavifs cache stats`.

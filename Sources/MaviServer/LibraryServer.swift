@@ -134,10 +134,13 @@ public final class LibraryServer: Sendable {
     /// Adds `count` parsed videos straight to the store (no upload, no processing), for listing
     /// benchmarks and large-library tests. With `sourceFile`, every video's original is a hard link
     /// to it (a copy if linking fails), so downloads work without using more disk.
-    /// Returns the new video numbers, oldest first.
+    /// Videos are named `<namePrefix>-000000`, `<namePrefix>-000001`, …, so a benchmark can find
+    /// each kind of video it seeded by name. Returns the new video numbers, oldest first.
     @discardableResult
-    public func seedVideos(count: Int, namespace: String = "default", sourceFile: String? = nil) async throws -> [String] {
-        try await LibrarySeeder(library: library).seed(count: count, namespace: namespace, sourceFile: sourceFile)
+    public func seedVideos(
+        count: Int, namespace: String = "default", sourceFile: String? = nil, namePrefix: String = "synthetic"
+    ) async throws -> [String] {
+        try await LibrarySeeder(library: library).seed(count: count, namespace: namespace, sourceFile: sourceFile, namePrefix: namePrefix)
     }
 
     private func didStartListening(_ channel: any Channel) {

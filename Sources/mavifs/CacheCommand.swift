@@ -18,8 +18,8 @@ struct CacheCommand: AsyncParsableCommand {
     )
 }
 
-/// Where the cache is and how large it may grow; shared by the cache commands (and fit for
-/// `mount`).
+/// Where the cache is and how large it may grow; shared by the cache commands and `mount`. Each
+/// option may also come from the settings file; a flag wins over the file.
 struct CacheOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Cache folder. Default: $XDG_CACHE_HOME/mavifs or ~/.cache/mavifs.", valueName: "path"))
     var cacheDir: String?
@@ -27,24 +27,41 @@ struct CacheOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Most bytes the cache may hold, e.g. 20G or 512M. Default: a quarter of the free space.", valueName: "size"))
     var cacheMaxSize: ByteSize?
 
-    @Option(help: ArgumentHelp("The unit of caching and of ranged reads, 1M to 8M suit videos.", valueName: "size"))
-    var cacheBlockSize: ByteSize = ByteSize(bytes: 4 << 20)
+    @Option(help: ArgumentHelp("The unit of caching and of ranged reads; 1M to 8M suit videos. Default: 4M.", valueName: "size"))
+    var cacheBlockSize: ByteSize?
 
     @Option(help: .hidden)
     var cacheFlushInterval: Double = 10
 
-    var directory: String { cacheDir ?? CacheConfiguration.defaultDirectory() }
+    static let defaultBlockSize = ByteSize(bytes: 4 << 20)
 
     func validate() throws {
-        guard (64 << 10...64 << 20).contains(cacheBlockSize.bytes) else {
-            throw ValidationError("--cache-block-size must be between 64K and 64M")
-        }
+        if let cacheBlockSize { try Self.checkBlockSize(cacheBlockSize, origin: "--cache-block-size") }
         guard cacheFlushInterval > 0 else { throw ValidationError("--cache-flush-interval must be positive") }
     }
 
-    func makeConfiguration() -> CacheConfiguration {
-        CacheConfiguration(
-            directory: directory, maxBytes: cacheMaxSize?.bytes, blockSize: Int(cacheBlockSize.bytes),
+    private static func checkBlockSize(_ size: ByteSize, origin: String) throws {
+        guard (64 << 10...64 << 20).contains(size.bytes) else {
+            throw SettingsError("cache_block_size (\(origin)) must be between 64K and 64M")
+        }
+    }
+
+    func directory(config: ConfigSettings) throws -> String {
+        var report = SettingsReport()
+        return try makeConfiguration(config: config, report: &report).directory
+    }
+
+    func makeConfiguration(config: ConfigSettings, report: inout SettingsReport) throws -> CacheConfiguration {
+        let directory = try report.pick("cache_dir", flag: cacheDir, config: config, read: config.path, default: CacheConfiguration.defaultDirectory())
+        let maxSize = try report.pickOptional(
+            "cache_max_size", flag: cacheMaxSize, config: config, read: config.size, none: "a quarter of the free space",
+            describe: \.defaultValueDescription)
+        let blockSize = try report.pick(
+            "cache_block_size", flag: cacheBlockSize, config: config, read: config.size, default: Self.defaultBlockSize,
+            describe: \.defaultValueDescription)
+        try Self.checkBlockSize(blockSize, origin: config.origin("cache_block_size") ?? "--cache-block-size")
+        return CacheConfiguration(
+            directory: directory, maxBytes: maxSize?.bytes, blockSize: Int(blockSize.bytes),
             flushInterval: .milliseconds(Int(cacheFlushInterval * 1000)))
     }
 }
@@ -78,9 +95,10 @@ struct CacheStatsCommand: ParsableCommand {
         commandName: "stats", abstract: "Show how much the cache holds and how often reads found their bytes there.")
 
     @OptionGroup var cache: CacheOptions
+    @OptionGroup var config: ConfigOption
 
     func run() throws {
-        let summary = CacheMaintenance.summary(directory: cache.directory)
+        let summary = CacheMaintenance.summary(directory: try cache.directory(config: config.load().settings(forMountpoint: nil)))
         let percent = String(format: "%.1f", summary.hitRatio * 100)
         print("""
             cache      \(summary.directory)\(summary.inUse ? "  (in use)" : "")
@@ -96,10 +114,12 @@ struct CacheClearCommand: ParsableCommand {
         commandName: "clear", abstract: "Remove every cached video (not while a mount uses the cache).")
 
     @OptionGroup var cache: CacheOptions
+    @OptionGroup var config: ConfigOption
 
     func run() throws {
-        let before = CacheMaintenance.summary(directory: cache.directory)
-        try CacheMaintenance.clear(directory: cache.directory)
+        let directory = try cache.directory(config: config.load().settings(forMountpoint: nil))
+        let before = CacheMaintenance.summary(directory: directory)
+        try CacheMaintenance.clear(directory: directory)
         print("removed \(formatBytes(before.bytesOnDisk)) in \(before.files) videos from \(before.directory)")
     }
 }
@@ -123,6 +143,7 @@ struct CacheWarmCommand: AsyncParsableCommand {
 
     @OptionGroup var client: ClientOptions
     @OptionGroup var cache: CacheOptions
+    @OptionGroup var config: ConfigOption
 
     func validate() throws {
         guard paths.isEmpty != videos.isEmpty else { throw ValidationError("give either paths in a mount or --video ids") }
@@ -193,10 +214,12 @@ struct CacheWarmCommand: AsyncParsableCommand {
 
     /// Reads each video through a reader of the cache, as a mount would.
     private func warmThroughLibrary() async throws -> Int {
-        let configuration = try client.makeConfiguration()
+        let settings = try config.load().settings(forMountpoint: nil)
+        var report = SettingsReport()
+        let configuration = try client.makeConfiguration(config: settings, report: &report)
         var logger = Logger(label: "mavifs.cache") { label in StreamLogHandler.standardError(label: label) }
         logger.logLevel = .warning
-        var cacheConfiguration = cache.makeConfiguration()
+        var cacheConfiguration = try cache.makeConfiguration(config: settings, report: &report)
         // One long sequential read: no point waiting on a player's timeout.
         cacheConfiguration.readTimeout = .seconds(600)
         let readSize = cacheConfiguration.blockSize

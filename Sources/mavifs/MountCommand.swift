@@ -12,11 +12,21 @@ struct MountCommand: AsyncParsableCommand {
         commandName: "mount",
         abstract: "Mount a video library as a folder.",
         discussion: """
-            Runs in the background once the mount is ready (or fails with a message). Unmount with
-            `mavifs unmount MOUNTPOINT` or `fusermount3 -u MOUNTPOINT`.
+            Checks the endpoint and key with a first listing, mounts, and then runs in the \
+            background (logs in $XDG_STATE_HOME/mavifs/mount.log). Unmount with \
+            `mavifs unmount MOUNTPOINT` or `fusermount3 -u MOUNTPOINT`; `mavifs status` shows how \
+            a mount is doing.
 
-            Deleting is permanent, so `rm` deletes a video only with --allow-delete; without it rm
+            Every option can also be set in the settings file, $XDG_CONFIG_HOME/mavifs/config.toml \
+            (~/.config/mavifs/config.toml): each long option is a key, with underscores \
+            (list_ttl = 30), and a [mounts."/path"] table holds settings for one mount point. Flags \
+            win over the file; --dry-run shows where each setting came from.
+
+            Deleting is permanent, so `rm` deletes a video only with --allow-delete; without it rm \
             fails with "Operation not permitted".
+
+            Under systemd (Type=notify, $NOTIFY_SOCKET set) the mount stays in the foreground and \
+            reports READY=1 once the folder is usable.
             """
     )
 
@@ -25,113 +35,137 @@ struct MountCommand: AsyncParsableCommand {
 
     @OptionGroup var client: ClientOptions
 
-    @Flag(help: "Let rm delete videos on the server (permanent).")
-    var allowDelete = false
+    @Flag(inversion: .prefixedNo, help: "Let rm delete videos on the server (permanent). Default: off.")
+    var allowDelete: Bool?
 
-    @Option(help: ArgumentHelp("Seconds a listing is trusted before it is fetched again.", valueName: "seconds"))
-    var listTTL: Int = 60
+    @Option(help: ArgumentHelp("Seconds a listing is trusted before it is fetched again. Default: 60.", valueName: "seconds"))
+    var listTTL: Int?
 
     @OptionGroup var cache: CacheOptions
 
     @OptionGroup var deadlines: DeadlineOptions
 
-    @Flag(name: [.short, .long], help: "Stay in the foreground, logging to stderr.")
-    var foreground = false
+    @Option(help: ArgumentHelp(
+        "Serve Prometheus metrics at http://HOST:PORT/metrics (port 0 picks a free one; mavifs status shows it).",
+        valueName: "host:port"))
+    var metricsAddr: MetricsAddress?
 
     @Option(name: .customShort("o"), help: ArgumentHelp("Mount options: ro, allow_other, uid=N, gid=N, umask=NNN (comma-separated).", valueName: "options"))
     var mountOptions: [String] = []
 
-    @Flag(name: .shortAndLong, help: "Log more.")
+    @Flag(name: [.short, .long], help: "Stay in the foreground, logging to stderr.")
+    var foreground = false
+
+    @Flag(name: .shortAndLong, help: "Log more: every request, download and cache decision.")
     var verbose = false
+
+    @Flag(help: "Check everything (settings, key, endpoint, first listing) and print the settings with where each came from; do not mount.")
+    var dryRun = false
+
+    @OptionGroup var config: ConfigOption
 
     @Option(help: .hidden)
     var readyFD: Int32?
 
     func validate() throws {
-        guard listTTL >= 0 else { throw ValidationError("--list-ttl must be zero or more seconds") }
+        if let listTTL, listTTL < 0 { throw ValidationError("--list-ttl must be zero or more seconds") }
         _ = try ParsedMountOptions(mountOptions)
     }
 
     func run() async throws {
-        let path = MountPointCheck.absolute(mountpoint)
+        let path = MountPointCheck.canonical(mountpoint)
+        // Settings are checked here, before going to the background, so that a mistake is
+        // reported on the terminal and not only in the log.
+        let settings = try resolveSettings(mountpoint: path)
+        if dryRun {
+            try await checkOnly(path, settings)
+            return
+        }
         if Unmounter.isStale(path) {
             FileHandle.standardError.write(Data("mavifs: \(path) was left mounted by a process that is gone; cleaning it up\n".utf8))
             Unmounter.detach(path)
         }
         try MountPointCheck.validate(path)
-        if !foreground {
+        // A service manager supervises the process it started: forking away would look like an exit.
+        if !foreground && !ServiceNotifier().isSupervised {
             try Daemon.startInBackground(mountpoint: path)
             return
         }
         let ready = readyFD.map(ReadinessPipe.init(fd:))
         do {
-            try await serve(at: path, ready: ready)
+            try await MountService(mountpoint: path, settings: settings, logFile: ready == nil ? nil : MavifsLogging.backgroundLogPath())
+                .run(ready: ready)
         } catch {
             ready?.fail("\(error)")
             throw error
         }
     }
 
-    private func serve(at path: String, ready: ReadinessPipe?) async throws {
-        let logger = MavifsLogging.logger("mavifs", verbose: verbose)
-        let parsed = try ParsedMountOptions(mountOptions)
-        var configuration = try client.makeConfiguration()
-        // Read; this long-running process keeps it out of its environment from now on.
-        SecretEnvironment.erase(APIKey.environmentVariable)
-        configuration.timeouts = deadlines.clientTimeouts(configuration.timeouts)
-        var cacheConfiguration = cache.makeConfiguration()
+    /// Every setting from flags, the settings file and defaults, in that order of precedence.
+    func resolveSettings(mountpoint: String) throws -> MountSettings {
+        let file = try config.load()
+        let values = file.settings(forMountpoint: mountpoint)
+        var report = SettingsReport()
+        if let path = file.path { report.note("config", path, origin: config.path == nil ? "default location" : "--config") }
+        var clientConfiguration = try client.makeConfiguration(config: values, report: &report)
+        let allowDelete = try report.pick(
+            "allow_delete", flag: allowDelete, flagName: allowDelete == false ? "--no-allow-delete" : nil, config: values, read: values.bool,
+            default: false)
+        let listTTL = try report.pick("list_ttl", flag: listTTL, config: values, read: values.int, default: 60)
+        guard listTTL >= 0 else { throw SettingsError("list_ttl (\(values.origin("list_ttl") ?? "--list-ttl")) must be zero or more seconds") }
+        var cacheConfiguration = try cache.makeConfiguration(config: values, report: &report)
+        let metricsAddress = try report.pickOptional("metrics_addr", flag: metricsAddr, config: values, read: { key in
+            try values.string(key).map { text in
+                guard let address = MetricsAddress(argument: text) else {
+                    throw SettingsError("\(values.origin(key) ?? "config"): metrics_addr must be HOST:PORT, such as 127.0.0.1:9464")
+                }
+                return address
+            }
+        }, none: "off")
+        let fileOptions = try values.list("options") ?? []
+        let optionList = fileOptions + mountOptions
+        let parsedOptions: ParsedMountOptions
+        do {
+            parsedOptions = try ParsedMountOptions(optionList)
+        } catch let error as ValidationError {
+            throw SettingsError("\(error.message)\(fileOptions.isEmpty ? "" : " (options in \(values.origin("options") ?? "the config file"))")")
+        }
+        report.note("options", optionList.isEmpty ? "none" : optionList.joined(separator: ","),
+                    origin: mountOptions.isEmpty ? (fileOptions.isEmpty ? "default" : values.origin("options") ?? "config") : "-o")
+        let readTimeout = try report.pick("read_timeout", flag: deadlines.readTimeout, config: values,
+                                          read: { try values.int($0).map(Double.init) }, default: DeadlineOptions.defaultRead)
+        let metadataTimeout = try report.pick("metadata_timeout", flag: deadlines.metadataTimeout, config: values,
+                                              read: { try values.int($0).map(Double.init) }, default: DeadlineOptions.defaultMetadata)
+        do {
+            try DeadlineOptions.check(readTimeout, "read_timeout")
+            try DeadlineOptions.check(metadataTimeout, "metadata_timeout")
+        } catch let error as ValidationError {
+            throw SettingsError(error.message)
+        }
+        let deadlines = MountDeadlines(readSeconds: readTimeout, metadataSeconds: metadataTimeout)
+        clientConfiguration.timeouts = deadlines.clientTimeouts(clientConfiguration.timeouts)
         cacheConfiguration.readTimeout = deadlines.read
-        let api = MaviClient(configuration: configuration, logger: MavifsLogging.logger("mavifs.client", verbose: verbose))
-        // The client's connection pool is closed on every way out, failures included (a client
-        // dropped while open is a fatal error).
-        do {
-            try await serve(at: path, ready: ready, api: api, cacheConfiguration: cacheConfiguration, parsed: parsed, logger: logger)
-        } catch {
-            try? await api.shutdown()
-            throw error
-        }
-        try? await api.shutdown()
+        let verbose = try report.pick("verbose", flag: verbose ? true : nil, config: values, read: values.bool, default: false)
+        return MountSettings(
+            client: clientConfiguration, cache: cacheConfiguration, allowDelete: allowDelete, listTTL: listTTL, options: parsedOptions,
+            metricsAddress: metricsAddress, deadlines: deadlines, verbose: verbose, report: report)
     }
 
-    private func serve(
-        at path: String, ready: ReadinessPipe?, api: MaviClient, cacheConfiguration: CacheConfiguration, parsed: ParsedMountOptions, logger: Logger
-    ) async throws {
-        let configuration = api.configuration
-        let reader = try VideoReader(client: api, namespace: configuration.namespace, configuration: cacheConfiguration,
-                                     logger: MavifsLogging.logger("mavifs.cache", verbose: verbose))
-        do {
-            try await serve(at: path, ready: ready, api: api, reader: reader, parsed: parsed, logger: logger)
-        } catch {
-            await reader.shutdown()
-            throw error
+    /// `--dry-run`: everything a mount checks before mounting, then the settings.
+    private func checkOnly(_ path: String, _ settings: MountSettings) async throws {
+        try MountPointCheck.validate(path)
+        print("mavifs mount \(path) would use:")
+        print(settings.report.text)
+        let configuration = settings.client
+        var logger = Logger(label: "mavifs.client") { StreamLogHandler.standardError(label: $0) }
+        logger.logLevel = settings.verbose ? .debug : .warning
+        let count = try await MaviClient.withClient(configuration: configuration, logger: logger) { api in
+            do {
+                return try await api.allVideos(filter: VideoFilter()).count
+            } catch {
+                throw MountService.listingFailed(error, configuration)
+            }
         }
-        await reader.shutdown()
-    }
-
-    private func serve(at path: String, ready: ReadinessPipe?, api: MaviClient, reader: VideoReader, parsed: ParsedMountOptions, logger: Logger) async throws {
-        let configuration = api.configuration
-        let catalog = VideoCatalog(source: api, ttl: .seconds(listTTL), logger: MavifsLogging.logger("mavifs.catalog", verbose: verbose))
-
-        // A first listing before mounting: a wrong key or endpoint fails here, with its reason,
-        // instead of leaving an empty folder behind.
-        let first = try await catalog.list()
-        logger.info("\(first.videos.count) videos in namespace \(configuration.namespace) at \(configuration.endpoint.absoluteString)")
-
-        let fsOptions = MaviFSOptions(allowDelete: allowDelete, listTTL: .seconds(listTTL), uid: parsed.uid ?? getuid(),
-                                      gid: parsed.gid ?? getgid(), umask: parsed.umask ?? 0o022,
-                                      readTimeout: deadlines.read, metadataTimeout: deadlines.metadata)
-        let fs = MaviFileSystem(catalog: catalog, content: reader, options: fsOptions, logger: MavifsLogging.logger("mavifs.fs", verbose: verbose))
-        let session = try FUSESession(
-            mounting: fs, at: path,
-            options: MountOptions(fsName: "mavifs", subtype: "mavifs", readOnly: parsed.readOnly, allowOther: parsed.allowOther,
-                                  defaultPermissions: parsed.allowOther, maxRead: 1 << 20),
-            logger: MavifsLogging.logger("mavifs.fuse", verbose: verbose))
-        fs.attach(session)
-        session.unmountOnSignals()
-        session.start()
-        logger.info("mounted at \(path)\(allowDelete ? " (rm deletes videos)" : "")")
-        ready?.succeed()
-        await session.waitUntilUnmounted()
-        logger.info("unmounted \(path)")
+        print("\(count) videos in namespace \(configuration.namespace) at \(ClientOptions.displayEndpoint(configuration.endpoint.absoluteString)); nothing mounted (--dry-run)")
     }
 }

@@ -43,6 +43,12 @@ enum MountPointCheck {
         path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path
     }
 
+    /// The absolute path as the mount table will show it (symlinks in the parent resolved): the
+    /// name a mount's status file and settings table are found by.
+    static func canonical(_ path: String) -> String {
+        Unmounter.canonicalPath(absolute(path))
+    }
+
     static func validate(_ path: String) throws {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue else {
@@ -138,8 +144,14 @@ struct MountFailed: Error, CustomStringConvertible {
 }
 
 enum MavifsLogging {
-    static func logger(_ label: String, verbose: Bool) -> Logger {
-        var logger = Logger(label: label) { StreamLogHandler.standardError(label: $0) }
+    /// A logger writing to standard error (the log file, in the background). With `events`, its
+    /// notices, warnings and errors are also kept for `mavifs status`.
+    static func logger(_ label: String, verbose: Bool, events: RecentEvents? = nil) -> Logger {
+        var logger = Logger(label: label) { label in
+            let stream = StreamLogHandler.standardError(label: label)
+            guard let events else { return stream }
+            return MultiplexLogHandler([stream, RecentEventsLogHandler(label: label, events: events)])
+        }
         logger.logLevel = verbose ? .debug : .info
         return logger
     }

@@ -49,8 +49,16 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "File every seeded video's original links to (default: metadata only, no files).")
     var seedSource: String?
 
+    @Option(help: "Namespace (unique_id) the seeded videos go to.")
+    var seedNamespace: String = APILimits.defaultNamespace
+
+    @Option(help: "Seeded videos are named PREFIX-000000, PREFIX-000001, …")
+    var seedName: String = "synthetic"
+
     func validate() throws {
         guard seed >= 0 else { throw ValidationError("--seed cannot be negative") }
+        guard !seedNamespace.isEmpty else { throw ValidationError("--seed-namespace must not be empty") }
+        guard !seedName.isEmpty, !seedName.contains("/") else { throw ValidationError("--seed-name must be non-empty and without '/'") }
         guard (0...65535).contains(port) else { throw ValidationError("--port must be between 0 and 65535") }
         guard processingDelayMs >= 0 else { throw ValidationError("--processing-delay-ms cannot be negative") }
     }
@@ -75,7 +83,7 @@ struct ServeCommand: AsyncParsableCommand {
             throw ValidationError(error.description)
         }
         if seed > 0 {
-            try await server.seedVideos(count: seed, sourceFile: seedSource)
+            try await server.seedVideos(count: seed, namespace: seedNamespace, sourceFile: seedSource, namePrefix: seedName)
         }
         let endpointAnnouncement = Task {
             guard let base = try? await server.baseURL() else { return }

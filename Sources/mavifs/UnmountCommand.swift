@@ -1,5 +1,6 @@
 import ArgumentParser
 import FUSE
+import Foundation
 
 struct UnmountCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -11,9 +12,10 @@ struct UnmountCommand: AsyncParsableCommand {
     var mountpoint: String
 
     func run() async throws {
-        let path = MountPointCheck.absolute(mountpoint)
+        let path = MountPointCheck.canonical(mountpoint)
         guard Unmounter.isMountPoint(path) else {
-            throw ValidationError("\(path) is not mounted")
+            FileHandle.standardError.write(Data("mavifs: \(path) is not mounted; nothing to do\n".utf8))
+            throw ExitCode.failure
         }
         Unmounter.detach(path)
         print("mavifs: unmounted \(path)")

@@ -22,6 +22,7 @@ struct UploadCommand: AsyncParsableCommand {
     )
 
     @OptionGroup var client: ClientOptions
+    @OptionGroup var config: ConfigOption
 
     @Argument(help: ArgumentHelp("Video files: .mp4, .avi, .mkv or .mov, at most 3 GB each.", valueName: "file"))
     var files: [String]
@@ -62,7 +63,7 @@ struct UploadCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let configuration = try client.makeConfiguration()
+        let configuration = try client.makeConfiguration(config: config.load().settings(forMountpoint: nil))
         var logger = Logger(label: "mavifs.upload") { label in StreamLogHandler.standardError(label: label) }
         logger.logLevel = .warning
         let fields = fields

@@ -35,19 +35,22 @@ final class MemoryFileSystem: FileSystemOperations, Sendable {
         var opens = 0
         var releases = 0
         var forgets: UInt64 = 0
+        var getxattrNames: [String] = []
     }
 
     let directIO: Bool
     let timeout: Double
+    let extendedAttributePrefixes: [String]?
 
     private let nodes = Mutex<[Inode: Node]>([:])
     private let nextInode = Mutex<Inode>(2)
     private let gate = Gate()
     let events = Mutex(Events())
 
-    init(directIO: Bool = false, timeout: Double = 1) {
+    init(directIO: Bool = false, timeout: Double = 1, extendedAttributePrefixes: [String]? = nil) {
         self.directIO = directIO
         self.timeout = timeout
+        self.extendedAttributePrefixes = extendedAttributePrefixes
         nodes.withLock {
             $0[rootInode] = Node(inode: rootInode, name: "", parent: rootInode, kind: .directory, size: 0, content: .none)
         }
@@ -172,6 +175,7 @@ final class MemoryFileSystem: FileSystemOperations, Sendable {
     }
 
     func getxattr(inode: Inode, name: String, context: RequestContext) async throws -> [UInt8] {
+        events.withLock { $0.getxattrNames.append(name) }
         guard let v = try node(inode).xattrs[name] else { throw FUSEError.noAttribute }
         return v
     }

@@ -173,6 +173,27 @@ struct MountTests {
         }
     }
 
+    @Test("extended attributes outside the served prefixes are answered without reaching the filesystem")
+    func xattrPrefixes() async throws {
+        let fs = MemoryFileSystem(extendedAttributePrefixes: ["user.mavi."])
+        fs.addFile("a.mp4", size: 10, content: .generated(seed: 1))
+        fs.addFile("b.mp4", size: 10, content: .generated(seed: 2))
+        try await withMount(fs) { mnt, _ in
+            try await blocking { try Sys.setxattr(mnt + "/a.mp4", "user.mavi.tags", Array("x".utf8)) }
+            let listing = try await run(["ls", "-l", mnt])
+            #expect(listing.status == 0 && listing.stdout.contains("b.mp4"))
+            let selinux = try await blocking { Sys.errnoOf { _ = try Sys.getxattr(mnt + "/b.mp4", "security.selinux") } }
+            let acl = try await blocking { Sys.errnoOf { _ = try Sys.getxattr(mnt + "/b.mp4", "system.posix_acl_access") } }
+            #expect(selinux == ENODATA && acl == ENODATA)
+            #expect(try await blocking { try Sys.getxattr(mnt + "/a.mp4", "user.mavi.tags") } == Array("x".utf8))
+            let missing = try await blocking { Sys.errnoOf { _ = try Sys.getxattr(mnt + "/b.mp4", "user.mavi.tags") } }
+            #expect(missing == ENODATA)
+        }
+        // Only the served names reached the filesystem, though ls -l asked every file for others.
+        let reached = fs.events.withLock { $0.getxattrNames }
+        #expect(reached.count >= 2 && reached.allSatisfy { $0 == "user.mavi.tags" })
+    }
+
     @Test("reads served from a file descriptor range", arguments: [false, true])
     func fileDescriptorReads(directIO: Bool) async throws {
         let dir = try TemporaryDirectory()

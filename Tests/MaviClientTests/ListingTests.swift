@@ -105,11 +105,14 @@ struct ListingTests {
     }
 
     /// Serves `total` videos in pages of at most `cap` items, whatever size is asked.
-    private func pagedServer(total: Int, cap: Int = .max) -> ReplayServer {
+    private func pagedServer(total: Int, cap: Int = .max, refuseAbove: Int = .max) -> ReplayServer {
         let server = ReplayServer()
         server.on(APIPath.listVideos) { request, _ in
             let body = try JSONDecoder().decode(ListVideosRequest.self, from: request.bodyData)
             let page = body.page ?? 1
+            if body.size ?? 200 > refuseAbove {
+                return Reply.envelope("0001", "size is invalid").response()
+            }
             let size = min(body.size ?? 200, cap)
             let start = (page - 1) * size
             let ids = start < total ? (start..<min(start + size, total)).map { String(format: "VI%06d", $0) } : []
@@ -167,6 +170,17 @@ struct ListingTests {
             try await withTestClient(testConfiguration(url)) { try await $0.allVideos(size: 1_000) }
         }
         #expect(Set(videos.map(\.videoNo)).count == 1_030 && videos.count == 1_030)
+    }
+
+    @Test("a page size the server refuses as a parameter error is asked again at the documented default")
+    func allVideosRefusedSize() async throws {
+        let server = pagedServer(total: 450, refuseAbove: 200)
+        let videos = try await server.run { url in
+            try await withTestClient(testConfiguration(url)) { try await $0.allVideos(size: APILimits.largeListPageSize) }
+        }
+        #expect(videos.map(\.videoNo) == (0..<450).map { String(format: "VI%06d", $0) })
+        let sizes = try server.requests.map { try JSONDecoder().decode(ListVideosRequest.self, from: $0.bodyData).size ?? 0 }
+        #expect(sizes.first == APILimits.largeListPageSize && sizes.dropFirst().allSatisfy { $0 == 200 })
     }
 
     @Test("all videos of a single page takes one request")

@@ -52,26 +52,20 @@ struct MountedLibrary: Sendable {
             defer { work.remove() }
             let client = MaviClient(configuration: ClientConfiguration(
                 endpoint: URL(string: running.baseURL)!, apiKey: try APIKey(running.apiKey), pacing: .unlimited))
-            var sources: [String: String] = [:]
-            for (i, s) in samples.enumerated() {
-                let file = work.appending("\(i)-\(s.name.hashValue).mp4")
-                try await VideoFixtures.makeMP4(at: file, seconds: s.seconds)
-                let fields = UploadFields(tags: s.tags, cameraModel: s.camera, takenAt: s.taken.map { UploadFields.formatTakenAt($0) },
-                                          location: s.location, fileName: s.name + ".mp4")
-                let reply = try await client.upload(file: file, fields: fields)
-                sources[reply.videoNo] = file
-            }
-            let ids = Array(sources.keys)
-            _ = try await ServerHarness.poll("uploads to finish processing", within: .seconds(60)) { () -> Bool? in
-                let videos = try await client.allVideos(filter: VideoFilter(videoNos: ids))
-                return videos.count == ids.count && videos.allSatisfy { $0.status != .unparsed } ? true : nil
+            let sources: [String: String]
+            do {
+                sources = try await upload(samples, with: client, into: work)
+            } catch {
+                try? await client.shutdown()
+                throw error
             }
             var logger = Logger(label: "mavifs.test.fs")
             logger.logLevel = ProcessInfo.processInfo.environment["MAVIFS_TEST_LOG"] == nil ? .warning : .debug
             let reader = try VideoReader(client: client, namespace: APILimits.defaultNamespace,
                                          configuration: CacheConfiguration(directory: work.appending("cache"), blockSize: 256 * 1024), logger: logger)
             let catalog = VideoCatalog(source: client, ttl: listTTL, logger: logger)
-            let fs = MaviFileSystem(catalog: catalog, content: reader,
+            let covers = CoverStore(directory: work.appending("covers"), source: client, logger: logger)
+            let fs = MaviFileSystem(catalog: catalog, content: reader, covers: covers,
                                     options: MaviFSOptions(allowDelete: allowDelete, listTTL: listTTL), logger: logger)
             do {
                 try await withMount(fs, options: MountOptions(fsName: "mavifs-test", subtype: "mavifs")) { mnt, session in
@@ -86,6 +80,25 @@ struct MountedLibrary: Sendable {
             await reader.shutdown()
             try? await client.shutdown()
         }
+    }
+
+    /// Uploads every sample and waits until the server has processed them all.
+    private static func upload(_ samples: [Sample], with client: MaviClient, into work: TemporaryDirectory) async throws -> [String: String] {
+        var sources: [String: String] = [:]
+        for (i, s) in samples.enumerated() {
+            let file = work.appending("\(i)-\(s.name.hashValue).mp4")
+            try await VideoFixtures.makeMP4(at: file, seconds: s.seconds)
+            let fields = UploadFields(tags: s.tags, cameraModel: s.camera, takenAt: s.taken.map { UploadFields.formatTakenAt($0) },
+                              location: s.location, fileName: s.name + ".mp4")
+            let reply = try await client.upload(file: file, fields: fields)
+            sources[reply.videoNo] = file
+        }
+        let ids = Array(sources.keys)
+        _ = try await ServerHarness.poll("uploads to finish processing", within: .seconds(60)) { () -> Bool? in
+            let videos = try await client.allVideos(filter: VideoFilter(videoNos: ids))
+            return videos.count == ids.count && videos.allSatisfy { $0.status != .unparsed } ? true : nil
+        }
+        return sources
     }
 }
 

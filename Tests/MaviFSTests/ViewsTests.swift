@@ -2,6 +2,7 @@ import Foundation
 import Glibc
 import MaviAPI
 import MaviClient
+import MaviServer
 import Testing
 import TestSupport
 
@@ -84,6 +85,76 @@ struct ViewsTests {
             #expect(dump.stdout.contains("user.mavi.status=\"PARSE\""))
             #expect(dump.stdout.contains("user.mavi.latitude=\"39.9042\""))
             #expect(dump.stdout.contains("beach"))
+        }
+    }
+
+    @Test("odd names: slashes, control characters, dot names and 300-byte names become safe, distinct file names")
+    func oddNames() async throws {
+        let long = String(repeating: "é", count: 150)  // 300 bytes of UTF-8
+        try await MountedLibrary.with([Sample(name: long), Sample(name: "plain")], listTTL: .seconds(1)) { lib in
+            // The upload form cannot carry these; upload_url names a video after the URL's last
+            // path component, percent-decoded. Nothing listens on port 9, so they end up FAIL.
+            for component in ["a%2Fb.mp4", "line%0Abreak.mp4", "tab%09name.mp4", "%2E%2E.mp4"] {
+                _ = try await lib.client.upload(url: URL(string: "http://127.0.0.1:9/clips/\(component)")!)
+            }
+            let all = try await ServerHarness.poll("the URL uploads to fail", within: .seconds(60)) { () -> Set<String>? in
+                let videos = try await lib.client.allVideos()
+                return videos.count == 6 && videos.allSatisfy({ $0.status != .unparsed }) ? Set(videos.map(\.videoNo)) : nil
+            }
+            let names = try await ServerHarness.poll("the mount to list all six", within: .seconds(30)) { () -> [String]? in
+                let names = try await blocking { try FileManager.default.contentsOfDirectory(atPath: lib.path("all")) }
+                return names.count == 6 ? names : nil
+            }
+            #expect(Set(names).isSuperset(of: ["a_b.mp4", "line_break.mp4", "tab_name.mp4"]), "\(names)")
+            for name in names {
+                #expect(name.utf8.count <= 255 && !name.unicodeScalars.contains { $0.value < 0x20 } && name != "." && name != "..", "\(name)")
+            }
+            let longName = try #require(names.first { $0.hasPrefix("éé") })
+            #expect(longName.hasSuffix(".mp4") && longName.utf8.count <= 255 && longName.utf8.count >= 250, "\(longName)")
+            // The video named ".." is named by its id instead.
+            let dotVideo = try #require(try await lib.client.allVideos().first { ["..", "...mp4"].contains($0.videoName) })
+            #expect(names.contains("\(dotVideo.videoNo).mp4"))
+            // Every name leads to its own video, in all/ and by status.
+            #expect(try await lib.listedVideoNos("all") == all)
+            #expect(try await lib.listedVideoNos("by-status/FAIL") == lib.apiVideoNos(VideoFilter(status: .failed(spelling: "FAIL"))))
+            let cause = try await blocking { try xattr(lib.path("all/a_b.mp4"), "user.mavi.cause") }
+            #expect(!cause.isEmpty)
+        }
+    }
+
+    @Test("every video's cover frame is a JPEG in .covers, fetched once; covers cannot be removed")
+    func covers() async throws {
+        try await MountedLibrary.with(Array(Self.samples.prefix(2))) { lib in
+            let videos = try await lib.client.allVideos()
+            #expect(videos.count == 2 && videos.allSatisfy { $0.coverURL != nil })
+            let root = try await blocking { try FileManager.default.contentsOfDirectory(atPath: lib.mountpoint) }
+            #expect(root.contains(".covers"))
+            let names = try await blocking { try FileManager.default.contentsOfDirectory(atPath: lib.path(".covers")) }
+            #expect(Set(names) == Set(videos.map { "\($0.videoNo).jpg" }))
+            for video in videos {
+                let path = lib.path(".covers/\(video.videoNo).jpg")
+                let served = try await run(["curl", "-sS", "--fail", try #require(video.coverURL)])
+                let read = try await run(["cat", path])
+                #expect(read.succeeded && !read.stdoutBytes.isEmpty && read.stdoutBytes == served.stdoutBytes)
+                // A JPEG: starts with the SOI marker; stat agrees with what was read.
+                #expect(read.stdoutBytes.prefix(2) == [0xFF, 0xD8])
+                let size = try await blocking { () -> Int in
+                    var st = stat()
+                    guard stat(path, &st) == 0 else { throw POSIXError(.ENOENT) }
+                    return Int(st.st_size)
+                }
+                #expect(size == read.stdoutBytes.count)
+                let probe = try await run(["ffprobe", "-v", "error", "-show_entries", "stream=codec_name", "-of", "csv=p=0", path])
+                #expect(probe.stdout.contains("mjpeg"), "\(probe.stderr)")
+            }
+            // Each cover was fetched once (curl above made one request of its own per cover);
+            // reading again is served from the copy on disk.
+            let fetched = lib.server.server.stats().requests(.cover)
+            for video in videos { _ = try await run(["cat", lib.path(".covers/\(video.videoNo).jpg")]) }
+            #expect(fetched == 2 * videos.count && lib.server.server.stats().requests(.cover) == fetched)
+            let rm = try await run(["rm", "-f", lib.path(".covers/\(videos[0].videoNo).jpg")])
+            #expect(!rm.succeeded && rm.stderr.contains("Operation not permitted"))
+            #expect(try await lib.apiVideoNos().count == 2)
         }
     }
 

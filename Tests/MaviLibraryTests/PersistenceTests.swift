@@ -193,8 +193,12 @@ struct PersistenceTests {
             try await withReader(fixture.makeReader()) { _ in
                 #expect(throws: CacheDirectoryError.self) { _ = try fixture.makeReader() }
             }
-            // Released at shutdown.
+            // Released at shutdown, even while the first reader is still referenced (a mount keeps
+            // its file system, and so its reader, until the process ends).
+            let first = try fixture.makeReader()
+            await first.shutdown()
             try await withReader(fixture.makeReader()) { _ in }
+            withExtendedLifetime(first) {}
         }
     }
 }

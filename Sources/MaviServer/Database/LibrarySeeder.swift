@@ -10,7 +10,7 @@ struct LibrarySeeder {
     /// Beijing, Paris, New York, Sydney.
     static let places: [(Double, Double)] = [(39.9042, 116.4074), (48.8566, 2.3522), (40.7128, -74.0060), (-33.8688, 151.2093)]
 
-    func seed(count: Int, namespace name: String, sourceFile: String?) async throws -> [String] {
+    func seed(count: Int, namespace name: String, sourceFile: String?, namePrefix: String) async throws -> [String] {
         let namespace = try await library.database.namespace(named: name)
         var size: Int64 = 1_000_000
         var ext = "mp4"
@@ -28,7 +28,7 @@ struct LibrarySeeder {
             let videoNo = library.ids.next()
             let place = Self.places[i % Self.places.count]
             let record = VideoRecord(
-                videoNo: videoNo, namespace: name, videoName: String(format: "synthetic-%06d", i), fileExtension: ext,
+                videoNo: videoNo, namespace: name, videoName: namePrefix + String(format: "-%06d", i), fileExtension: ext,
                 size: size, status: VideoStatus.parsed.wireValue, cause: nil,
                 createTime: now - Int64(count - i) * 1000, duration: Int64(10 + i % 120), fps: 30, width: 1280, height: 720,
                 datetimeTaken: 1_700_000_000_000 + Int64(i) * 3_600_000, cameraModel: Self.cameras[i % Self.cameras.count],

@@ -1,0 +1,86 @@
+import FUSE
+import Foundation
+import Glibc
+import MaviAPI
+import MaviLibrary
+
+/// `.covers/<video_no>.jpg`: every video's cover frame, so file managers and scripts can show
+/// thumbnails. A cover is fetched when its file is first looked up or read, then kept on disk.
+extension MaviFileSystem {
+    static let coversDirectoryName = ".covers"
+
+    /// The covers of every video that has one, named by video number. A cover not fetched yet is
+    /// listed with size 0 and no attribute caching, so a `stat` asks again and gets the real size.
+    func coverItems() async throws -> DirectoryContents {
+        let full = try await fullListing()
+        let key = ContentsKey(listings: [full.fetchedAt], naming: 0)
+        if let cached = state.withLock({ $0.contents[.covers] }), cached.key == key {
+            return cached
+        }
+        var items: [DirectoryItem] = []
+        var index: [String: Int] = [:]
+        for video in full.videos where video.coverURL != nil {
+            let name = FileNaming.safeComponent(video.videoNo) + ".jpg"
+            guard index[name] == nil else { continue }
+            index[name] = items.count
+            items.append(coverItem(video, size: covers?.storedSize(videoNo: video.videoNo)))
+        }
+        let contents = DirectoryContents(key: key, items: items, index: index)
+        state.withLock { $0.contents[.covers] = contents }
+        return contents
+    }
+
+    /// A cover looked up by name: fetched now, so its size is right from the start.
+    func coverChild(named name: String) async throws -> DirectoryItem? {
+        let contents = try await coverItems()
+        guard let i = contents.index[name], case .cover(let no) = inodes.node(contents.items[i].inode),
+              let video = state.withLock({ $0.videos[no] }) else { return nil }
+        return coverItem(video, size: try await fetchedCoverSize(video))
+    }
+
+    func coverAttributes(videoNo: String, inode: Inode) async throws -> FileAttributes {
+        guard let video = state.withLock({ $0.videos[videoNo] }) else { throw FUSEError.notFound }
+        return coverFileAttributes(video, inode: inode, size: try await fetchedCoverSize(video))
+    }
+
+    func openCover(flags: Int32) throws -> OpenReply {
+        guard flags & O_ACCMODE == O_RDONLY else { throw FUSEError.notPermitted }
+        return OpenReply(keepCache: true)
+    }
+
+    func readCover(videoNo: String, offset: UInt64, size: Int) async throws -> ReadReply {
+        guard let covers, let video = state.withLock({ $0.videos[videoNo] }) else { throw FUSEError.notFound }
+        do {
+            return .bytes(try await covers.read(video, offset: offset, size: size))
+        } catch {
+            logger.warning("cannot read the cover of \(videoNo): \(error)")
+            throw FUSEError.ioError
+        }
+    }
+
+    private func fetchedCoverSize(_ video: Video) async throws -> Int {
+        guard let covers else { throw FUSEError.notFound }
+        do {
+            _ = try await covers.coverFile(for: video)
+        } catch {
+            logger.warning("cannot fetch the cover of \(video.videoNo): \(error)")
+            throw FUSEError.ioError
+        }
+        return covers.storedSize(videoNo: video.videoNo) ?? 0
+    }
+
+    private func coverItem(_ video: Video, size: Int?) -> DirectoryItem {
+        let inode = inodes.inode(forCover: video.videoNo)
+        let known = size != nil
+        return DirectoryItem(
+            name: FileNaming.safeComponent(video.videoNo) + ".jpg", inode: inode, kind: .regular,
+            entry: Entry(attributes: coverFileAttributes(video, inode: inode, size: size ?? 0), entryTimeout: options.ttlSeconds,
+                         attributeTimeout: known ? options.ttlSeconds : 0))
+    }
+
+    private func coverFileAttributes(_ video: Video, inode: Inode, size: Int) -> FileAttributes {
+        let uploaded = video.createTime.map(Timestamp.init(milliseconds:)) ?? mountTime
+        return FileAttributes(inode: inode, kind: .regular, permissions: 0o444 & ~options.umask, size: UInt64(size), linkCount: 1,
+                              uid: options.uid, gid: options.gid, accessTime: uploaded, modificationTime: uploaded, changeTime: uploaded)
+    }
+}

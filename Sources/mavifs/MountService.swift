@@ -1,0 +1,125 @@
+import FUSE
+import Foundation
+import Glibc
+import Logging
+import MaviClient
+import MaviFS
+import MaviLibrary
+
+/// Every setting a mount runs with, resolved from flags, the settings file and defaults.
+struct MountSettings {
+    var client: ClientConfiguration
+    var cache: CacheConfiguration
+    var allowDelete: Bool
+    var listTTL: Int
+    var options: ParsedMountOptions
+    var metricsAddress: MetricsAddress?
+    var deadlines: MountDeadlines
+    var verbose: Bool
+    var report: SettingsReport
+}
+
+/// A mount from start to end: first listing, mount, status file and metrics while mounted, and a
+/// clean shutdown when it is unmounted (by `mavifs unmount`, `fusermount3 -u`, SIGTERM or SIGINT).
+struct MountService {
+    let mountpoint: String
+    let settings: MountSettings
+    let logFile: String?
+
+    func run(ready: ReadinessPipe?) async throws {
+        let configuration = settings.client
+        // Read; this long-running process keeps it out of its environment from now on.
+        SecretEnvironment.erase(APIKey.environmentVariable)
+        let events = RecentEvents(scrub: { [key = configuration.apiKey] text in key?.scrub(text) ?? text })
+        let verbose = settings.verbose
+        func logger(_ label: String) -> Logger { MavifsLogging.logger(label, verbose: verbose, events: events) }
+        let log = logger("mavifs")
+        let notifier = ServiceNotifier()
+
+        // Before anything records a metric: handlers are made by the factory bootstrapped here.
+        let metrics = settings.metricsAddress.map { _ in MetricsEndpoint() }
+
+        let api = MaviClient(configuration: configuration, logger: logger("mavifs.client"))
+        let reader: VideoReader
+        do {
+            reader = try VideoReader(client: api, namespace: configuration.namespace, configuration: settings.cache, logger: logger("mavifs.cache"))
+        } catch {
+            try? await api.shutdown()
+            throw error
+        }
+        let catalog = VideoCatalog(source: api, ttl: .seconds(settings.listTTL), logger: logger("mavifs.catalog"))
+        let endpoint = ClientOptions.displayEndpoint(configuration.endpoint.absoluteString)
+        let publisher = StatusPublisher(
+            identity: .init(
+                mountpoint: mountpoint, endpoint: endpoint, namespace: configuration.namespace, allowDelete: settings.allowDelete,
+                listTTLSeconds: settings.listTTL, cacheDirectory: settings.cache.directory, logFile: logFile),
+            reader: reader, catalog: catalog, events: events, logger: log)
+
+        let session: FUSESession
+        let count: Int
+        do {
+            // A first listing before mounting: a wrong key or endpoint fails here, with its reason,
+            // instead of leaving an empty folder behind.
+            do {
+                count = try await catalog.list().videos.count
+            } catch {
+                throw Self.listingFailed(error, configuration)
+            }
+            log.info("\(count) videos in namespace \(configuration.namespace) at \(endpoint)")
+
+            if let metrics, let address = settings.metricsAddress {
+                let sampler = LibraryMetrics(reader: reader, catalog: catalog)
+                let url = try await metrics.start(at: address, refresh: sampler.refresh, logger: log)
+                publisher.setMetricsURL(url)
+                log.info("metrics at \(url)")
+                if !address.isLoopback {
+                    log.info("metrics are served beyond this machine (\(address)); they hold no key, but show the library's activity")
+                }
+            }
+
+            let options = settings.options
+            let fsOptions = MaviFSOptions(
+                allowDelete: settings.allowDelete, listTTL: .seconds(settings.listTTL), uid: options.uid ?? getuid(),
+                gid: options.gid ?? getgid(), umask: options.umask ?? 0o022,
+                readTimeout: settings.deadlines.read, metadataTimeout: settings.deadlines.metadata)
+            let covers = CoverStore(directory: CoverStore.directory(cache: settings.cache.directory, namespace: configuration.namespace),
+                                    source: api, logger: logger("mavifs.covers"))
+            let fs = MaviFileSystem(catalog: catalog, content: reader, covers: covers, options: fsOptions, logger: logger("mavifs.fs"))
+            let served: any FileSystemOperations = metrics == nil ? fs : MeteredFileSystem(fs)
+            session = try FUSESession(
+                mounting: served, at: mountpoint,
+                options: MountOptions(fsName: "mavifs", subtype: "mavifs", readOnly: options.readOnly, allowOther: options.allowOther,
+                                      defaultPermissions: options.allowOther, maxRead: 1 << 20),
+                logger: logger("mavifs.fuse"))
+            fs.attach(session)
+        } catch {
+            await metrics?.stop()
+            await reader.shutdown()
+            try? await api.shutdown()
+            throw error
+        }
+        session.unmountOnSignals()
+        session.start()
+        publisher.start()
+        log.info("mounted at \(mountpoint)\(settings.allowDelete ? " (rm deletes videos)" : ""); status: mavifs status \(mountpoint)")
+        ready?.succeed()
+        notifier.ready(status: "mounted at \(mountpoint), \(count) videos")
+
+        await session.waitUntilUnmounted()
+        log.info("unmounted \(mountpoint)")
+        notifier.stopping(status: "unmounted \(mountpoint); finishing downloads' records")
+        await metrics?.stop()
+        await reader.shutdown()
+        await publisher.stop()
+        try? await api.shutdown()
+    }
+
+    /// The first listing failed: say so, with what to check.
+    static func listingFailed(_ error: any Error, _ configuration: ClientConfiguration) -> SettingsError {
+        let endpoint = ClientOptions.displayEndpoint(configuration.endpoint.absoluteString)
+        // One line: a background mount passes its error to the terminal line by line.
+        return SettingsError(
+            "cannot list the videos of namespace \(configuration.namespace) at \(endpoint): \(error). "
+                + "Check the endpoint and the key (\(APIKey.environmentVariable) or --api-key-file); -v logs every request.")
+    }
+}

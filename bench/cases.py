@@ -1,0 +1,260 @@
+"""What is measured: each case on each filesystem, and the reference it is compared with.
+
+Cold means the filesystem under test starts from nothing: a new process, an empty cache folder and
+a new mount (so the kernel holds no page of its files). The server's own copies stay in memory,
+as a CDN's would, unless BENCH_DROP_CACHES=1 (see bench/README.md for why).
+"""
+
+import http.client
+import json
+import os
+import random
+import subprocess
+import time
+import urllib.parse
+from dataclasses import dataclass
+
+from config import Config, MiB
+from procs import BenchError, drop_caches, log_tail, peak_rss_mib, read_through, run, timed, timed_together
+from results import Results
+from server import LIBRARY, VIDEOS, Video
+from systems import FileSystem
+
+RSS_BUDGET_MIB = 100
+
+
+@dataclass
+class Case:
+    id: str
+    title: str
+    unit: str
+    higher_is_better: bool
+    reference: str
+
+
+CASES = [
+    Case("seq_cold", "Sequential read, {one}, cold", "MiB/s", True, "curl"),
+    Case("seq_warm", "Sequential read, {one}, warm", "MiB/s", True, "cat of a local copy"),
+    Case("ffprobe_cold", "ffprobe, moov at the end ({one}), cold", "s", False, "curl of the whole file"),
+    Case("ttfb_cold", "First 4 KiB (open + read), cold", "ms", False, "HTTP Range GET, new connection"),
+    Case("fio_cold", "Random reads, 256 KiB blocks (fio), cold", "MiB/s", True, "HTTP Range GETs, one connection"),
+    Case("ls_cold", "Mount + first ls -l, {n} entries", "s", False, "ls -l of a local folder, dentries dropped"),
+    Case("ls_warm", "ls -l, {n} entries, warm", "s", False, "ls -l of a local folder, warm"),
+    Case("parallel_cold", "{readers} parallel readers of different {parallel} videos, cold", "MiB/s", True, "{readers} parallel curls"),
+    Case("rss_4g", "Peak RSS reading a {big} video", "MiB", False, f"the {RSS_BUDGET_MIB} MiB budget"),
+]
+CASE_BY_ID = {c.id: c for c in CASES}
+
+
+def sizes(videos: dict, library_size: int) -> dict:
+    """The figures case titles are written with, from the videos actually seeded."""
+    size = lambda n: f"{n / (1 << 30):.2f} GiB" if n >= 1 << 30 else f"{n / (1 << 20):.0f} MiB"
+    return {"one": size(videos["faststart"].size), "big": size(videos["big"].size), "n": f"{library_size:,}",
+            "readers": len(videos["parallel"]), "parallel": size(videos["parallel"][0].size)}
+
+
+class Runner:
+    def __init__(self, config: Config, videos: dict, results: Results):
+        self.config = config
+        self.videos = videos
+        self.results = results
+        self.runs = config.runs
+
+    # --- helpers ----------------------------------------------------------------------------
+
+    def _cold(self, sources: list) -> None:
+        """Just before a cold measurement: the server's copies in memory (or nothing anywhere)."""
+        if self.config.drop_caches:
+            drop_caches(3)
+        else:
+            for source in set(sources):
+                read_through(source)
+
+    def _fresh(self, fs: FileSystem, namespace: str, paths: list, sources: list) -> None:
+        fs.mount(namespace)
+        for p in paths:
+            os.stat(p)   # the listing is loaded: the measurement is of the data path
+        self._cold(sources)
+
+    def _measure(self, case: str, system: str, runs: int, once, fs: FileSystem | None = None) -> None:
+        """Runs `once` (which returns one sample) `runs` times; a failure ends the case with its
+        message and, when the filesystem's process died, the last words of its log."""
+        samples = []
+        try:
+            for _ in range(runs):
+                samples.append(once())
+        except (BenchError, OSError, subprocess.SubprocessError, ValueError) as error:
+            message = f"{type(error).__name__}: {error}"
+            if fs is not None and fs.process is not None and fs.process.poll() is not None:
+                message += f" ({fs.label} exited with {fs.process.returncode}: {log_tail(fs.log, 2)})"
+            self.results.fail(case, system, message, samples)
+            print(f"  {case:14} {system}: FAILED {error}", flush=True)
+            return
+        self.results.add(case, system, samples)
+        print(f"  {case:14} {system}: {self.results.summary(case, system)}", flush=True)
+
+    # --- one filesystem ------------------------------------------------------------------------
+
+    def filesystem(self, fs: FileSystem, key: str) -> None:
+        print(f"bench: {fs.label}", flush=True)
+        one = self.videos["faststart"]
+        path = fs.path
+
+        def seq_cold():
+            self._fresh(fs, VIDEOS, [path(one)], [one.local])
+            return one.size / MiB / timed(["cat", path(one)], 900)
+        self._measure("seq_cold", key, self.runs, seq_cold, fs)
+
+        # The last cold read left the whole video in the filesystem's cache.
+        if self.results.ok("seq_cold", key):
+            self._measure("seq_warm", key, self.runs, lambda: one.size / MiB / timed(["cat", path(one)], 900), fs)
+            try:
+                run(["cmp", path(one), one.local], 900)
+                self.results.note_verified(key, True)
+            except BenchError as error:
+                self.results.note_verified(key, False, str(error))
+
+        moov = self.videos["moov_end"]
+
+        def ffprobe():
+            self._fresh(fs, VIDEOS, [path(moov)], [moov.local])
+            return timed(["ffprobe", "-v", "error", "-show_format", "-show_streams", path(moov)], 900)
+        self._measure("ffprobe_cold", key, self.runs, ffprobe, fs)
+
+        def first_bytes():
+            self._fresh(fs, VIDEOS, [path(one)], [one.local])
+            start = time.perf_counter()
+            fd = os.open(path(one), os.O_RDONLY | os.O_CLOEXEC)
+            try:
+                data = os.read(fd, 4096)
+            finally:
+                os.close(fd)
+            elapsed = time.perf_counter() - start
+            with open(one.local, "rb") as f:
+                if data != f.read(4096):
+                    raise BenchError("the first 4 KiB differ from the video's")
+            return elapsed * 1000
+        self._measure("ttfb_cold", key, self.runs, first_bytes, fs)
+
+        def random_reads():
+            self._fresh(fs, VIDEOS, [path(one)], [one.local])
+            return fio_random_read(path(one), self.config.fio_io_size)
+        self._measure("fio_cold", key, self.runs, random_reads, fs)
+
+        readers = self.videos["parallel"]
+
+        def parallel():
+            self._fresh(fs, VIDEOS, [path(v) for v in readers], [v.local for v in readers])
+            elapsed = timed_together([["cat", path(v)] for v in readers], 900)
+            return sum(v.size for v in readers) / MiB / elapsed
+        self._measure("parallel_cold", key, self.runs, parallel, fs)
+
+        self._listing(fs, key)
+
+        big = self.videos["big"]
+
+        def peak_rss():
+            self._fresh(fs, VIDEOS, [path(big)], [big.local])
+            elapsed = timed(["cat", path(big)], 1800)
+            self.results.note_big_read(key, big.size / MiB / elapsed)
+            return peak_rss_mib(fs.pid)
+        self._measure("rss_4g", key, 1, peak_rss, fs)
+        fs.clear()
+
+    def _listing(self, fs: FileSystem, key: str) -> None:
+        expected = self.config.library_size
+
+        def mount_and_list():
+            fs.clear()
+            start = time.perf_counter()
+            fs.mount(LIBRARY)
+            listed = run(["ls", "-l", "--color=never", fs.listing_dir()], 900, stdout=subprocess.PIPE)
+            elapsed = time.perf_counter() - start
+            entries = len(listed.stdout.splitlines()) - 1   # less the "total" line
+            if entries != expected:
+                raise BenchError(f"listed {entries} of {expected} entries")
+            return elapsed
+        self._measure("ls_cold", key, self.runs, mount_and_list, fs)
+        if self.results.ok("ls_cold", key):
+            self._measure("ls_warm", key, self.runs,
+                          lambda: timed(["ls", "-l", "--color=never", fs.listing_dir()], 900), fs)
+        fs.clear()
+
+    # --- references ---------------------------------------------------------------------------
+
+    def references(self, local_listing: str) -> None:
+        print("bench: references", flush=True)
+        one, moov, readers = self.videos["faststart"], self.videos["moov_end"], self.videos["parallel"]
+        curl = ["curl", "--silent", "--fail", "--output", "/dev/null"]
+
+        def curl_whole():
+            self._cold([one.local])
+            return one.size / MiB / timed(curl + [one.url], 900)
+        self._measure("seq_cold", "reference", self.runs, curl_whole)
+
+        read_through(one.local)
+        self._measure("seq_warm", "reference", self.runs, lambda: one.size / MiB / timed(["cat", one.local], 900))
+
+        def curl_moov():
+            self._cold([moov.local])
+            return timed(curl + [moov.url], 900)
+        self._measure("ffprobe_cold", "reference", self.runs, curl_moov)
+
+        def first_bytes():
+            self._cold([one.local])
+            return http_range_get(one.url, [(0, 4096)]) * 1000
+        self._measure("ttfb_cold", "reference", self.runs, first_bytes)
+
+        def range_reads():
+            self._cold([one.local])
+            block, count = 256 << 10, self.config.fio_io_size // (256 << 10)
+            picker = random.Random(1)
+            ranges = [(picker.randrange(one.size // block) * block, block) for _ in range(count)]
+            return count * block / MiB / http_range_get(one.url, ranges)
+        self._measure("fio_cold", "reference", self.runs, range_reads)
+
+        def local_cold():
+            drop_caches(2)
+            return timed(["ls", "-l", "--color=never", local_listing], 900)
+        self._measure("ls_cold", "reference", self.runs, local_cold)
+        self._measure("ls_warm", "reference", self.runs,
+                      lambda: timed(["ls", "-l", "--color=never", local_listing], 900))
+
+        def curls():
+            self._cold([v.local for v in readers])
+            elapsed = timed_together([curl + [v.url] for v in readers], 900)
+            return sum(v.size for v in readers) / MiB / elapsed
+        self._measure("parallel_cold", "reference", self.runs, curls)
+        self.results.add("rss_4g", "reference", [RSS_BUDGET_MIB])
+
+
+def fio_random_read(path: str, io_size: int) -> float:
+    """fio's random-read bandwidth in MiB/s: one job, 256 KiB reads, the same offsets every time."""
+    argv = ["fio", "--name=randread", f"--filename={path}", "--readonly", "--rw=randread", "--bs=256k",
+            "--ioengine=psync", f"--io_size={io_size}", "--randrepeat=1", "--runtime=300",
+            "--output-format=json"]
+    done = run(argv, 400, stdout=subprocess.PIPE)
+    job = json.loads(done.stdout)["jobs"][0]
+    if job.get("error"):
+        raise BenchError(f"fio error {job['error']}")
+    read = job["read"]
+    if read["io_bytes"] < io_size:
+        raise BenchError(f"fio read {read['io_bytes']} of {io_size} bytes")
+    return read["bw_bytes"] / MiB
+
+
+def http_range_get(url: str, ranges: list) -> float:
+    """Seconds to fetch byte ranges one after another over one new keep-alive connection."""
+    parts = urllib.parse.urlsplit(url)
+    start = time.perf_counter()
+    connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=60)
+    try:
+        for offset, length in ranges:
+            connection.request("GET", parts.path, headers={"Range": f"bytes={offset}-{offset + length - 1}"})
+            reply = connection.getresponse()
+            body = reply.read()
+            if reply.status != 206 or len(body) != length:
+                raise BenchError(f"Range GET answered {reply.status} with {len(body)} bytes")
+    finally:
+        connection.close()
+    return time.perf_counter() - start

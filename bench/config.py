@@ -1,0 +1,65 @@
+"""Settings of one benchmark run, from the environment (see scripts/bench)."""
+
+import os
+from dataclasses import dataclass, field
+
+MiB = 1 << 20
+GiB = 1 << 30
+
+# In the order of the table's columns. mavifs-no-range runs last, against a server restarted with --no-range.
+ALL_SYSTEMS = ["mavifs", "mavifs-no-range", "rclone", "httpdirfs"]
+
+
+@dataclass
+class Config:
+    root: str                 # the repository
+    mavifs: str               # the mavifs binary (release build)
+    quick: bool
+    runs: int
+    library_size: int         # entries of the listing view
+    systems: list = field(default_factory=list)
+    drop_caches: bool = False
+    update_readme: bool = True
+
+    # Sizes of the generated videos: each is a short high-bitrate clip looped with -c copy.
+    clip_seconds: int = 10    # the clip looped into the large videos (about 9 MB a second)
+    loops_1g: int = 11        # 12 clips: 1.02 GiB
+    loops_4g: int = 46        # 47 clips: 4.0 GiB
+    loops_parallel: int = 0   # the clip itself: 87 MiB, seeded as eight videos
+    fio_io_size: int = 128 * MiB
+    parallel_readers: int = 8
+
+    @property
+    def cache(self) -> str:
+        """Generated videos, the server's library and the filesystems' caches (gitignored)."""
+        return os.path.join(self.root, "bench", ".cache")
+
+    @property
+    def results_dir(self) -> str:
+        if self.quick:
+            return os.path.join(self.cache, "results-quick")
+        return os.path.join(self.root, "bench", "results")
+
+
+def from_environment(root: str) -> Config:
+    quick = os.environ.get("BENCH_QUICK", "0") not in ("", "0")
+    runs = int(os.environ.get("BENCH_RUNS", "2" if quick else "3"))
+    if runs < 1:
+        raise SystemExit("BENCH_RUNS must be at least 1")
+    library_size = int(os.environ.get("BENCH_LIBRARY_SIZE", "500" if quick else "10000"))
+    systems = [s.strip() for s in os.environ.get("BENCH_SYSTEMS", ",".join(ALL_SYSTEMS)).split(",") if s.strip()]
+    unknown = [s for s in systems if s not in ALL_SYSTEMS]
+    if unknown:
+        raise SystemExit(f"BENCH_SYSTEMS: unknown {unknown}; known: {ALL_SYSTEMS}")
+    binary = os.environ.get("MAVIFS_BINARY") or os.path.join(root, ".build", "release", "mavifs")
+    config = Config(
+        root=root, mavifs=binary, quick=quick, runs=runs, library_size=library_size, systems=systems,
+        drop_caches=os.environ.get("BENCH_DROP_CACHES", "0") not in ("", "0"),
+        update_readme=not quick and os.environ.get("BENCH_UPDATE_README", "1") not in ("", "0"))
+    if quick:
+        # Same shapes, a tenth of the bytes: 2-second clips (about 18 MB).
+        config.clip_seconds = 2
+        config.loops_1g = 3
+        config.loops_4g = 11
+        config.fio_io_size = 16 * MiB
+    return config

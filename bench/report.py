@@ -1,0 +1,153 @@
+"""The results as a Markdown table with the targets checked, a PNG chart of the ratios, and the
+README's copy of the table."""
+
+import os
+import re
+
+from cases import CASE_BY_ID, CASES, RSS_BUDGET_MIB, Case
+from results import Results
+from systems import CLASSES
+
+README_START = "<!-- bench-results:start -->"
+README_END = "<!-- bench-results:end -->"
+
+
+def _number(value: float, unit: str) -> str:
+    if unit in ("MiB/s", "MiB"):
+        return f"{value:,.0f} {unit}"
+    if unit == "ms":
+        return f"{value:.1f} ms"
+    return f"{value:.3g} s" if value < 100 else f"{value:.0f} s"
+
+
+def ratio(results: Results, case: Case, system: str) -> float | None:
+    """Above 1 is better than the reference, whichever way the case's unit points."""
+    value, reference = results.median(case.id, system), results.median(case.id, "reference")
+    if value is None or not reference or not value:
+        return None
+    return value / reference if case.higher_is_better else reference / value
+
+
+def title(case: Case, sizes: dict) -> str:
+    return case.title.format(**sizes)
+
+
+def reference_label(case: Case, sizes: dict) -> str:
+    return case.reference.format(**sizes)
+
+
+def table(results: Results, systems: list, sizes: dict) -> str:
+    labels = [CLASSES[s].label for s in systems]
+    lines = ["| Case | Reference | " + " | ".join(labels) + " |",
+             "|---|---|" + "---|" * len(systems)]
+    for case in CASES:
+        reference = results.median(case.id, "reference")
+        ref_cell = f"{reference_label(case, sizes)}: " + (_number(reference, case.unit) if reference is not None else "failed")
+        cells = []
+        for s in systems:
+            value = results.median(case.id, s)
+            if value is None:
+                error = results.error(case.id, s)
+                cells.append("failed" if error else "not run")
+                continue
+            r = ratio(results, case, s)
+            cells.append(f"{_number(value, case.unit)} ({r:.2f}×)" if r is not None else _number(value, case.unit))
+        lines.append(f"| {title(case, sizes)} | {ref_cell} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def targets(results: Results, sizes: dict) -> list:
+    """(target, verdict, figures) for each target of the issue; verdict is met, MISSED or not measured."""
+    m = lambda case, s: results.median(case, s)
+    rows = []
+
+    def add(text, values, check, figures):
+        if any(v is None for v in values):
+            rows.append((text, "not measured", "—"))
+        else:
+            rows.append((text, "met" if check() else "MISSED", figures()))
+
+    r = lambda case, s: ratio(results, CASE_BY_ID[case], s)
+    add("Cold sequential read ≥ 0.9 × curl", [r("seq_cold", "mavifs")],
+        lambda: r("seq_cold", "mavifs") >= 0.9,
+        lambda: f"{r('seq_cold', 'mavifs'):.2f} × curl")
+    add("Warm read ≥ 0.5 × cat of a local copy", [r("seq_warm", "mavifs")],
+        lambda: r("seq_warm", "mavifs") >= 0.5,
+        lambda: f"{r('seq_warm', 'mavifs'):.2f} × local cat")
+    add("Warm read faster than rclone and httpdirfs",
+        [m("seq_warm", "mavifs"), m("seq_warm", "rclone"), m("seq_warm", "httpdirfs")],
+        lambda: m("seq_warm", "mavifs") > max(m("seq_warm", "rclone"), m("seq_warm", "httpdirfs")),
+        lambda: f"{m('seq_warm', 'mavifs'):,.0f} vs {m('seq_warm', 'rclone') or 0:,.0f} (rclone) and "
+                f"{m('seq_warm', 'httpdirfs') or 0:,.0f} MiB/s (httpdirfs)")
+    add("ffprobe of moov-at-end, cold, with Range ≤ rclone's time",
+        [m("ffprobe_cold", "mavifs"), m("ffprobe_cold", "rclone")],
+        lambda: m("ffprobe_cold", "mavifs") <= m("ffprobe_cold", "rclone"),
+        lambda: f"{m('ffprobe_cold', 'mavifs'):.3g} s vs {m('ffprobe_cold', 'rclone') or 0:.3g} s")
+    add("ffprobe of moov-at-end, cold, without Range ≤ 1.1 × a full curl download",
+        [m("ffprobe_cold", "mavifs-no-range"), m("ffprobe_cold", "reference")],
+        lambda: m("ffprobe_cold", "mavifs-no-range") <= 1.1 * m("ffprobe_cold", "reference"),
+        lambda: f"{m('ffprobe_cold', 'mavifs-no-range'):.3g} s = "
+                f"{m('ffprobe_cold', 'mavifs-no-range') / m('ffprobe_cold', 'reference'):.2f} × curl's "
+                f"{m('ffprobe_cold', 'reference'):.3g} s")
+    add(f"ls -l of {sizes['n']} entries, warm ≤ 0.2 s", [m("ls_warm", "mavifs")],
+        lambda: m("ls_warm", "mavifs") <= 0.2,
+        lambda: f"{m('ls_warm', 'mavifs'):.3g} s")
+    add(f"ls -l of {sizes['n']} entries, cold (mount + ls), faster than rclone and httpdirfs",
+        [m("ls_cold", "mavifs"), m("ls_cold", "rclone"), m("ls_cold", "httpdirfs")],
+        lambda: m("ls_cold", "mavifs") < min(m("ls_cold", "rclone"), m("ls_cold", "httpdirfs")),
+        lambda: f"{m('ls_cold', 'mavifs'):.3g} s vs {m('ls_cold', 'rclone') or 0:.3g} s (rclone) and "
+                f"{m('ls_cold', 'httpdirfs') or 0:.3g} s (httpdirfs)")
+    for s in ("mavifs", "mavifs-no-range"):
+        add(f"Peak RSS reading {sizes['big']} ≤ {RSS_BUDGET_MIB} MiB ({CLASSES[s].label})", [m("rss_4g", s)],
+            lambda s=s: m("rss_4g", s) <= RSS_BUDGET_MIB,
+            lambda s=s: f"{m('rss_4g', s):.0f} MiB")
+    return rows
+
+
+def targets_table(rows: list) -> str:
+    lines = ["| Target | Verdict | Figures |", "|---|---|---|"]
+    lines += [f"| {t} | {'**MISSED**' if v == 'MISSED' else v} | {f} |" for t, v, f in rows]
+    return "\n".join(lines)
+
+
+def chart(results: Results, systems: list, sizes: dict, path: str) -> None:
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    colours = {"mavifs": "#1f77b4", "mavifs-no-range": "#9ecae1", "rclone": "#ff7f0e", "httpdirfs": "#2ca02c"}
+    fig, ax = plt.subplots(figsize=(11, 7.5))
+    height = 0.8 / len(systems)
+    labels = [f"{title(c, sizes)}\nvs {reference_label(c, sizes)}" for c in CASES]
+    for i, s in enumerate(systems):
+        for j, case in enumerate(CASES):
+            r = ratio(results, case, s)
+            y = j + (i - (len(systems) - 1) / 2) * height
+            if r is None:
+                ax.text(0.011, y, "failed" if results.error(case.id, s) else "", va="center", fontsize=7)
+                continue
+            ax.barh(y, r, height=height, color=colours[s], label=CLASSES[s].label if j == 0 else None)
+            ax.text(r * 1.05, y, f"{r:.2f}", va="center", fontsize=7)
+    ax.axvline(1, color="black", linewidth=1)
+    ax.set_xscale("log")
+    ax.set_xlim(0.01, 100)
+    ax.set_yticks(range(len(CASES)), labels, fontsize=8)
+    ax.invert_yaxis()
+    ax.set_xlabel("ratio to the reference (log scale; above 1 is better than the reference)")
+    ax.set_title("mavifs and its peers against reference tools (medians)")
+    ax.legend(loc="lower right")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def update_readme(readme: str, block: str) -> bool:
+    with open(readme) as f:
+        text = f.read()
+    pattern = re.compile(re.escape(README_START) + ".*?" + re.escape(README_END), re.S)
+    if not pattern.search(text):
+        return False
+    text = pattern.sub(lambda _: f"{README_START}\n{block}\n{README_END}", text)
+    with open(readme, "w") as f:
+        f.write(text)
+    return True

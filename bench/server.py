@@ -1,0 +1,136 @@
+"""`mavifs serve` on loopback with the benchmark's library, and what the mounts need from it."""
+
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import time
+import urllib.request
+from dataclasses import dataclass
+
+from config import Config
+from procs import BenchError, log_tail
+from videos import VideoFiles
+
+VIDEOS = "default"    # namespace of the large videos
+LIBRARY = "library"   # namespace of the many small entries, for the listing cases
+
+
+@dataclass
+class Video:
+    name: str       # video_name
+    video_no: str
+    size: int
+    url: str        # its file URL (Range-capable unless --no-range)
+    local: str      # the file it was seeded from, a local copy of the same bytes
+
+
+class Server:
+    """One `mavifs serve` process. The API key stays in the library's key file, never in argv."""
+
+    def __init__(self, config: Config, library: str, log: str):
+        self.config = config
+        self.library = library
+        self.log = log
+        self.process: subprocess.Popen | None = None
+        self.endpoint = ""
+
+    @property
+    def key_file(self) -> str:
+        return os.path.join(self.library, "api-key")
+
+    def start(self, *options: str) -> None:
+        argv = [self.config.mavifs, "serve", "--library", self.library, "--port", "0", "--no-rate-limits", *options]
+        env = {k: v for k, v in os.environ.items() if k != "MAVI_API_KEY"}
+        with open(self.log, "a") as log:
+            offset = log.tell()   # the log is shared by every start: read only this one's lines
+            self.process = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, env=env)
+        deadline = time.monotonic() + 300   # seeding 10,000 entries comes first
+        while time.monotonic() < deadline:
+            with open(self.log, "rb") as f:
+                f.seek(offset)
+                found = re.findall(r"endpoint\s+(http://\S+)", f.read().decode(errors="replace"))
+            if found:
+                self.endpoint = found[-1]
+                return
+            if self.process.poll() is not None:
+                raise BenchError(f"mavifs serve exited: {log_tail(self.log)}")
+            time.sleep(0.05)
+        raise BenchError("mavifs serve did not start within 300 s")
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self.process = None
+
+    def seed(self, count: int, source: str, name: str, namespace: str) -> None:
+        """Seeding happens at start-up, so each kind of video is one short-lived server."""
+        try:
+            self.start("--seed", str(count), "--seed-source", source, "--seed-name", name, "--seed-namespace", namespace)
+        finally:
+            self.stop()
+
+    def _request(self, path: str, body: dict | None = None) -> object:
+        headers = {"Content-Type": "application/json"}
+        if body is not None:
+            with open(self.key_file) as f:
+                headers["Authorization"] = f.read().strip()
+        data = json.dumps(body).encode() if body is not None else None
+        request = urllib.request.Request(self.endpoint + path, data=data, headers=headers)
+        with urllib.request.urlopen(request, timeout=60) as reply:
+            return json.load(reply)
+
+    def files_url(self, namespace: str) -> str:
+        """The namespace's HTML index of file URLs, which rclone and httpdirfs mount."""
+        for entry in self._request("/_admin/namespaces"):
+            if entry["unique_id"] == namespace:
+                return entry["files_url"]
+        raise BenchError(f"namespace {namespace} has no files")
+
+    def videos(self, namespace: str) -> list:
+        found, page = [], 1
+        while True:
+            reply = self._request("/serve/api/v1/list_videos", {"unique_id": namespace, "page": page, "size": 200})
+            if reply.get("code") != "0000":
+                raise BenchError(f"list_videos: {reply.get('code')} {reply.get('msg')}")
+            batch = reply["data"]["videos"]
+            found += batch
+            if len(batch) < 200:
+                return found
+            page += 1
+
+
+def build_library(config: Config, files: VideoFiles, log: str) -> str:
+    """A fresh library: the large videos in one namespace, the listing library in another."""
+    library = os.path.join(config.cache, "library")
+    shutil.rmtree(library, ignore_errors=True)
+    os.makedirs(library)
+    seeder = Server(config, library, log)
+    seeder.seed(1, files.moov_end, "moov-end", VIDEOS)
+    seeder.seed(1, files.faststart, "faststart", VIDEOS)
+    seeder.seed(1, files.big, "big", VIDEOS)
+    seeder.seed(config.parallel_readers, files.parallel, "parallel", VIDEOS)
+    seeder.seed(config.library_size, files.small, "clip", LIBRARY)
+    return library
+
+
+def catalog(server: Server, files: VideoFiles) -> dict:
+    """The seeded videos by role: moov_end, faststart, big, parallel (a list)."""
+    sources = {"moov-end": files.moov_end, "faststart": files.faststart, "big": files.big, "parallel": files.parallel}
+    by_role: dict = {"parallel": []}
+    for item in server.videos(VIDEOS):
+        prefix = item["video_name"].rsplit("-", 1)[0]
+        video = Video(item["video_name"], item["video_no"], int(item["size"]), item["video_url"], sources[prefix])
+        if prefix == "parallel":
+            by_role["parallel"].append(video)
+        else:
+            by_role[prefix.replace("-", "_")] = video
+    by_role["parallel"].sort(key=lambda v: v.name)
+    return by_role
