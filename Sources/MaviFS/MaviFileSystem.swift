@@ -143,10 +143,12 @@ public final class MaviFileSystem: FileSystemOperations, Sendable {
         let length = UInt64(max(0, video.size ?? 0))
         guard offset < length else { return .endOfFile }
         let count = Int(min(UInt64(size), length - offset))
-        // Answered from the cache file: the kernel copies the bytes, never Swift.
+        // Answered from the cache file: the kernel copies the bytes, never Swift. They stay in the
+        // cache until the reply is out.
         let range = try await content.cachedFileRange(video, offset: offset, size: count)
         guard range.length > 0 else { return .endOfFile }
-        return .fileRange(descriptor: range.descriptor, offset: range.offset, length: range.length)
+        let content = content
+        return .fileRangeUntilSent(descriptor: range.descriptor, offset: range.offset, length: range.length) { content.release(range) }
     }
 
     public func release(inode: Inode, file: OpenFile) async {
