@@ -105,6 +105,9 @@ final class PendingRequest: @unchecked Sendable {
         switch read {
         case .bytes(let bytes):
             bytes.withUnsafeBytes { reply(bytes: $0) }
+        case .fileRangeUntilSent(let fd, let offset, let length, let sent):
+            defer { sent() }
+            reply(read: .fileRange(descriptor: fd, offset: offset, length: length), splice: splice)
         case .fileRange(let fd, let offset, let length):
             var vec = fuse_bufvec()
             vec.count = 1

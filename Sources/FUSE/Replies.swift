@@ -76,6 +76,10 @@ public enum ReadReply: Sendable {
     /// (spliced when the kernel allows). The descriptor must stay open until the reply is sent, and
     /// the range must exist in the file.
     case fileRange(descriptor: Int32, offset: Int64, length: Int)
+    /// A `fileRange` whose bytes need to stay in place only until the kernel has them: `sent`
+    /// runs once the reply is written, or found to be no longer wanted (the request was
+    /// interrupted and answered already).
+    case fileRangeUntilSent(descriptor: Int32, offset: Int64, length: Int, sent: @Sendable () -> Void)
 
     public static let endOfFile = ReadReply.bytes([])
 }

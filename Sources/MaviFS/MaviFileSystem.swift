@@ -157,13 +157,14 @@ public final class MaviFileSystem: FileSystemOperations, Sendable {
             throw FUSEError.ioError
         }
         let count = Int(min(UInt64(size), length - offset))
-        // Answered from the cache file: the kernel copies the bytes, never Swift.
+        // Answered from the cache file: the kernel copies the bytes, never Swift. They stay in the
+        // cache until the reply is out.
         let content = content
         let range = try await withReadDeadline(video, offset: offset, count: count) {
             try await content.cachedFileRange(video, offset: offset, size: count)
         }
         guard range.length > 0 else { return .endOfFile }
-        return .fileRange(descriptor: range.descriptor, offset: range.offset, length: range.length)
+        return .fileRangeUntilSent(descriptor: range.descriptor, offset: range.offset, length: range.length) { content.release(range) }
     }
 
     public func release(inode: Inode, file: OpenFile) async {

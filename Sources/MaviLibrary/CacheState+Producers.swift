@@ -113,12 +113,12 @@ extension CacheState {
         releaseFileIfIdle(entry)
     }
 
-    /// Room for the stream's block; it may evict blocks nobody has read yet only when a reader
-    /// waits on the stream.
+    /// Room for the stream's block; it may evict blocks nobody has read yet only when a read of
+    /// the video waits: on the stream's progress, or on its end (for a block it passed that is
+    /// gone), which a stream held up by a full cache would never reach.
     mutating func reserveForStream(_ entryID: EntryID, stream streamID: Int, block: Int) -> Reservation {
         guard !streamStopRequested(entryID, stream: streamID), let entry = entries[entryID] else { return .gone }
-        let demand = entry.waiters.values.contains { $0.wakeAtStreamPosition != nil }
-        return reserve(entryID, block: block, demand: demand)
+        return reserve(entryID, block: block, demand: !entry.waiters.isEmpty)
     }
 
     // MARK: - Ranged fetches

@@ -120,7 +120,7 @@ extension CacheState {
             pinned.append(block)
         }
         entry.waiters[waiter.id] = WaitRegistration(
-            waiter: waiter, wakeAtStreamPosition: waitsOnStream ? request.range.upperBound : nil, pinned: pinned)
+            waiter: waiter, wakeAtStreamPosition: waitsOnStream ? request.range.upperBound : nil, pinned: pinned, blocks: blocks)
         return .wait(launches)
     }
 
@@ -176,23 +176,29 @@ extension CacheState {
 
     // MARK: - Leases
 
-    /// Keeps blocks pinned and their file open until `until` (for replies that hand the kernel
-    /// a range of the cache file).
-    mutating func lease(_ blocks: ClosedRange<Int>, of entry: EntryID, file: CacheFile, until: ContinuousClock.Instant) {
-        leases.append(Lease(until: until, entry: entry, blocks: blocks, file: file))
+    /// Keeps blocks pinned and their file open until the lease is ended, or `until` at the latest
+    /// (for replies that hand the kernel a range of the cache file). Returns the lease's id.
+    mutating func lease(_ blocks: ClosedRange<Int>, of entry: EntryID, file: CacheFile, until: ContinuousClock.Instant) -> Int {
+        let id = makeID()
+        leases[id] = Lease(until: until, entry: entry, blocks: blocks, file: file)
+        leaseExpiries.append((until, id))
+        return id
     }
 
-    /// Ends the leases that expired (they are kept in the order they expire).
+    /// Ends a lease now: its reply has been sent.
+    mutating func endLease(_ id: Int) {
+        guard let lease = leases.removeValue(forKey: id), let entry = entries[lease.entry] else { return }
+        for block in lease.blocks { entry.slots[block].pins -= 1 }
+    }
+
+    /// Ends the leases that expired (kept in the order they expire).
     mutating func sweepLeases(now: ContinuousClock.Instant) {
-        while leaseHead < leases.count, leases[leaseHead].until <= now {
-            let lease = leases[leaseHead]
-            if let entry = entries[lease.entry] {
-                for block in lease.blocks { entry.slots[block].pins -= 1 }
-            }
+        while leaseHead < leaseExpiries.count, leaseExpiries[leaseHead].until <= now {
+            endLease(leaseExpiries[leaseHead].id)
             leaseHead += 1
         }
-        if leaseHead > 64, leaseHead * 2 > leases.count {
-            leases.removeFirst(leaseHead)
+        if leaseHead > 64, leaseHead * 2 > leaseExpiries.count {
+            leaseExpiries.removeFirst(leaseHead)
             leaseHead = 0
         }
     }

@@ -16,7 +16,8 @@ struct DiscardedFile: Sendable {
     let flushLock: AsyncLock
 }
 
-/// Blocks kept pinned, with their file open, for a while after a read returned where they are.
+/// Blocks kept pinned, with their file open, after a read returned where they are: until the
+/// reply that hands them to the kernel is sent, or for a while at most.
 struct Lease {
     let until: ContinuousClock.Instant
     let entry: EntryID
@@ -61,8 +62,10 @@ struct CacheState {
     var forgotten = Set<String>()
     /// Removed entries whose files are still to be deleted.
     var discarded: [DiscardedFile] = []
-    /// Pins held for replies that read straight from the cache file, oldest first.
-    var leases: [Lease] = []
+    /// Pins held for replies that read straight from the cache file, by id.
+    var leases: [Int: Lease] = [:]
+    /// When each lease expires at the latest, in that order (from `leaseHead` on).
+    var leaseExpiries: [(until: ContinuousClock.Instant, id: Int)] = []
     var leaseHead = 0
 
     init(blockSize: Int, maxBytes: Int64) {
@@ -194,19 +197,29 @@ struct CacheState {
 
     /// Marks least recently used blocks that nobody is reading as evicting until they add up to
     /// `needed` bytes (or nothing more can go). Returns the entries whose records must be flushed.
+    ///
+    /// Blocks a waiting read needs never go. Blocks already read (or of videos nobody uses) go
+    /// first. Only with `demand`, and only when those are not enough, do blocks a stream wrote
+    /// that nobody has read yet go too: evicting one means fetching it again if a reader gets there.
     mutating func chooseVictims(toFree needed: Int64, demand: Bool) -> Set<EntryID> {
         var freed: Int64 = 0
         var chosen: [BlockRef] = []
+        var awaited: [BlockRef] = []
         lru.forEachFromOldest { ref in
             guard let victim = entries[ref.entry] else { return true }
             let slot = victim.slots[ref.block]
-            guard slot.phase == .present, slot.pins == 0 else { return true }
-            if !demand, !slot.consumed, victim.openHandles > 0 || !victim.waiters.isEmpty || victim.stream != nil {
+            guard slot.phase == .present, slot.pins == 0, !victim.isAwaited(ref.block) else { return true }
+            if !slot.consumed, victim.openHandles > 0 || !victim.waiters.isEmpty || victim.stream != nil {
+                if demand { awaited.append(ref) }
                 return true
             }
             chosen.append(ref)
             freed += victim.geometry.length(of: ref.block)
             return freed < needed
+        }
+        for ref in awaited where freed < needed {
+            chosen.append(ref)
+            freed += entries[ref.entry]!.geometry.length(of: ref.block)
         }
         var touched = Set<EntryID>()
         for ref in chosen {
@@ -262,5 +275,23 @@ struct CacheState {
         entries.values.reduce(0) { total, entry in
             total + entry.slots.indices.reduce(Int64(0)) { $0 + (entry.slots[$1].phase == .present ? entry.geometry.length(of: $1) : 0) }
         }
+    }
+}
+
+extension CacheState {
+    /// What a read that timed out was up against, for the log: the video's blocks by phase, the
+    /// pins on them, its stream, and how full the cache is.
+    func diagnosis(of key: CacheKey) -> String {
+        guard let id = byKey[key], let entry = entries[id] else { return "no entry" }
+        var phases: [BlockPhase: Int] = [:]
+        var pinned = 0
+        for slot in entry.slots {
+            phases[slot.phase, default: 0] += 1
+            if slot.pins > 0 { pinned += 1 }
+        }
+        let stream = entry.stream.map { "at \($0.position), writing \($0.writingBlock.map(String.init) ?? "-")\($0.stopRequested ? ", stopping" : "")" } ?? "none"
+        return "blocks present \(phases[.present] ?? 0), writing \(phases[.writing] ?? 0), evicting \(phases[.evicting] ?? 0), "
+            + "absent \(phases[.absent] ?? 0), pinned \(pinned); stream \(stream); fetches \(entry.activeFetches); "
+            + "cache \(usedBytes) of \(maxBytes) bytes used, \(settlingBytes) settling, \(leases.count) leases"
     }
 }

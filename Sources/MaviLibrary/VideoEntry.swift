@@ -80,6 +80,10 @@ struct WaitRegistration {
     /// Wake as soon as the stream's position reaches this offset (the read waits on the stream).
     var wakeAtStreamPosition: Int64?
     var pinned: [Int]
+    /// Every block the read needs: none of them is evicted while it waits, not even those that
+    /// arrive after it started waiting (evicting one would send the read after bytes that are
+    /// gone, behind the stream).
+    var blocks: ClosedRange<Int>
 }
 
 /// Everything the cache knows about one cached file. Lives inside `CacheState` and is only
@@ -126,6 +130,11 @@ final class VideoEntry {
     /// Nothing uses the entry: its file may be closed, and an empty entry may be dropped.
     var isIdle: Bool {
         openHandles == 0 && activeReads == 0 && stream == nil && activeFetches == 0 && waiters.isEmpty
+    }
+
+    /// A read waiting on this video needs `block`.
+    func isAwaited(_ block: Int) -> Bool {
+        waiters.values.contains { $0.blocks.contains(block) }
     }
 
     var hasUnsettledBlocks: Bool {

@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import MaviAPI
 import MaviClient
 import Synchronization
@@ -9,6 +10,8 @@ public struct CachedFileRange: Sendable, Equatable {
     public let descriptor: Int32
     public let offset: Int64
     public let length: Int
+    /// What keeps the bytes in place; 0 for none (end of file).
+    let lease: Int
 }
 
 extension VideoReader {
@@ -39,11 +42,13 @@ extension VideoReader {
     /// video's bytes at their own offsets.
     ///
     /// Waits for the bytes exactly like ``read(_:offset:size:)``. The descriptor stays open, and
-    /// the bytes stay in place (not evicted), for ``spliceHold`` after this returns — time enough
-    /// to send the reply — and for as long as a handle on the video is open.
+    /// the bytes stay in place (not evicted), until ``release(_:)`` — call it once the reply is
+    /// sent — or for ``spliceHold`` at most.
     public func cachedFileRange(_ video: Video, offset: UInt64, size: Int) async throws -> CachedFileRange {
         guard let fileSize = video.size, fileSize >= 0 else { throw VideoReadError.unknownSize }
-        guard size > 0, offset < UInt64(fileSize) else { return CachedFileRange(descriptor: -1, offset: Int64(min(offset, UInt64(Int64.max))), length: 0) }
+        guard size > 0, offset < UInt64(fileSize) else {
+            return CachedFileRange(descriptor: -1, offset: Int64(min(offset, UInt64(Int64.max))), length: 0, lease: 0)
+        }
         let start = Int64(offset)
         let end = start + min(Int64(size), fileSize - start)
         let request = ReadRequest(
@@ -56,12 +61,19 @@ extension VideoReader {
                 entry: ready.entry, blocks: ready.blocks, range: request.range, waited: ready.waited, served: true, keepPins: true,
                 limits: limits, now: now, rangeSupport: rangeSupport.support(of:))
         }
-        state.withLock { $0.lease(ready.blocks, of: ready.entry, file: ready.file, until: now + Self.spliceHold) }
+        let lease = state.withLock { $0.lease(ready.blocks, of: ready.entry, file: ready.file, until: now + Self.spliceHold) }
         launch(Launches(fetches: prefetches))
-        return CachedFileRange(descriptor: ready.file.descriptor, offset: start, length: Int(end - start))
+        return CachedFileRange(descriptor: ready.file.descriptor, offset: start, length: Int(end - start), lease: lease)
     }
 
-    /// How long a ``cachedFileRange(_:offset:size:)`` answer stays valid after it returns.
+    /// The reply that used `range` has been sent: its bytes may go, and its descriptor close.
+    public func release(_ range: CachedFileRange) {
+        guard range.lease != 0 else { return }
+        state.withLock { $0.endLease(range.lease) }
+    }
+
+    /// How long a ``cachedFileRange(_:offset:size:)`` answer stays valid at most, when it is
+    /// not released: blocks pinned that long cannot make room for others.
     public static let spliceHold: Duration = .seconds(2)
 
     /// Bytes that are in the cache file and pinned there.
@@ -98,6 +110,7 @@ extension VideoReader {
                     return (step, state.takeDiscarded())
                 }
                 guard case .wait(let launches) = step else { return false }
+                if launches.stream != nil { logDownloadStart(for: request) }
                 launch(launches)
                 if timer == nil { timer = Self.startTimer(for: waiter, timeout: timeout) }
                 return true
@@ -117,9 +130,13 @@ extension VideoReader {
                 switch signal {
                 case .changed: continue
                 case .expired:
-                    state.withLock { $0.withdraw(waiter.id, key: request.key) }
+                    let diagnosis = state.withLock { state in
+                        state.withdraw(waiter.id, key: request.key)
+                        return state.diagnosis(of: request.key)
+                    }
                     logger.notice("read timed out", metadata: [
                         "video_no": "\(request.key.videoNo)", "offset": "\(request.range.lowerBound)", "length": "\(request.range.count)",
+                        "state": "\(diagnosis)",
                     ])
                     throw .timedOut
                 case .cancelled:
@@ -128,6 +145,19 @@ extension VideoReader {
                 }
             }
         }
+    }
+
+    /// Downloads are scarce (12 a minute): a second one of the same video says why.
+    private func logDownloadStart(for request: ReadRequest) {
+        let (count, diagnosis) = state.withLock { state in
+            (state.byKey[request.key].flatMap { state.entries[$0]?.downloadsStarted } ?? 0, state.diagnosis(of: request.key))
+        }
+        let level: Logger.Level = count > 1 ? .notice : .debug
+        guard logger.logLevel <= level else { return }
+        logger.log(level: level, count > 1 ? "the video is downloaded again for a read" : "a read starts the download", metadata: [
+            "video_no": "\(request.key.videoNo)", "offset": "\(request.range.lowerBound)", "length": "\(request.range.count)",
+            "downloads": "\(count)", "state": "\(diagnosis)",
+        ])
     }
 
     /// Expires the waiter at its deadline, and wakes it every second before that so that it
@@ -176,6 +206,11 @@ extension VideoReader {
 
     /// Opens (creating if needed) the data file of an entry. A data file that vanished under a
     /// record that names blocks would read as zeros: those blocks are forgotten.
+    ///
+    /// One opening at a time: two reads starting together could otherwise both find the file
+    /// missing (or not yet sized), and the second would delete the file the first just created
+    /// and is writing to — the blocks written there would later be read back from the second,
+    /// empty file.
     private func openFile(_ id: EntryID, key: CacheKey) throws(VideoReadError) {
         let path = layout.dataFile(key)
         do {
@@ -183,20 +218,27 @@ extension VideoReader {
         } catch {
             throw .cacheIO(operation: "mkdir", errno: EIO)
         }
-        if CacheFiles.fileSize(path) != key.size {
-            // Missing, or another length than the key's: not the file the record describes. The
-            // record goes first, so that no crash can leave it naming blocks of a new, empty file.
-            CacheFiles.remove(layout.recordFile(key))
-            CacheFiles.remove(path)
-            state.withLock { state in
-                guard let entry = state.entries[id], entry.file == nil else { return }
-                state.forgetRecord(entry)
+        let opened = fileOpening.withLock { _ -> Result<Void, VideoReadError> in
+            // Another read opened it meanwhile.
+            guard state.withLock({ $0.entries[id].map { $0.file == nil } ?? false }) else { return .success(()) }
+            if CacheFiles.fileSize(path) != key.size {
+                // Missing, or another length than the key's: not the file the record describes. The
+                // record goes first, so that no crash can leave it naming blocks of a new, empty file.
+                CacheFiles.remove(layout.recordFile(key))
+                CacheFiles.remove(path)
+                state.withLock { state in
+                    guard let entry = state.entries[id], entry.file == nil else { return }
+                    state.forgetRecord(entry)
+                }
+            }
+            return Result { () throws(VideoReadError) in
+                let file = try CacheFile.open(path: path, size: key.size, create: true)
+                state.withLock { state in
+                    guard let entry = state.entries[id], entry.file == nil else { return }
+                    entry.file = file
+                }
             }
         }
-        let file = try CacheFile.open(path: path, size: key.size, create: true)
-        state.withLock { state in
-            guard let entry = state.entries[id], entry.file == nil else { return }
-            entry.file = file
-        }
+        try opened.get()
     }
 }

@@ -32,6 +32,8 @@ public final class VideoReader: Sendable {
     private let trafficBase: CacheTraffic
     private let trafficSaved = Mutex(CacheTraffic())
     let nextWaiterID = Atomic<Int>(0)
+    /// Held while a data file is checked and opened (see `openFile`).
+    let fileOpening = Mutex(())
 
     /// Opens (or creates) the cache in `configuration.directory` and loads what it holds. Throws
     /// ``CacheDirectoryError`` when the folder cannot be created or another process uses it.

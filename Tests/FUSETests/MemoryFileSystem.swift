@@ -36,6 +36,9 @@ final class MemoryFileSystem: FileSystemOperations, Sendable {
         var releases = 0
         var forgets: UInt64 = 0
         var getxattrNames: [String] = []
+        /// File range replies returned, and those whose sending was reported.
+        var rangeReplies = 0
+        var rangesSent = 0
     }
 
     let directIO: Bool
@@ -161,7 +164,10 @@ final class MemoryFileSystem: FileSystemOperations, Sendable {
             }
             return .bytes(Pattern.bytes(offset: offset, count: count, seed: seed))
         case .backingFile:
-            return .fileRange(descriptor: Int32(file.handle), offset: Int64(offset), length: count)
+            events.withLock { $0.rangeReplies += 1 }
+            return .fileRangeUntilSent(descriptor: Int32(file.handle), offset: Int64(offset), length: count) { [self] in
+                self.events.withLock { $0.rangesSent += 1 }
+            }
         case .none:
             throw FUSEError.isADirectory
         }

@@ -194,8 +194,8 @@ struct MountTests {
         #expect(reached.count >= 2 && reached.allSatisfy { $0 == "user.mavi.tags" })
     }
 
-    @Test("reads served from a file descriptor range", arguments: [false, true])
-    func fileDescriptorReads(directIO: Bool) async throws {
+    @Test("reads served from a file descriptor range, copied or spliced", arguments: [false, true], [false, true])
+    func fileDescriptorReads(directIO: Bool, splice: Bool) async throws {
         let dir = try TemporaryDirectory()
         defer { dir.remove() }
         let backing = dir.appending("backing.bin")
@@ -204,7 +204,7 @@ struct MountTests {
         try Data(contents).write(to: URL(fileURLWithPath: backing))
         let fs = MemoryFileSystem(directIO: directIO)
         fs.addFile("spliced.bin", size: UInt64(size), content: .backingFile(path: backing))
-        try await withMount(fs) { mnt, _ in
+        try await withMount(fs, options: MountOptions(fsName: "mavifs-test", maxRead: 1 << 20, spliceReplies: splice)) { mnt, _ in
             let cat = try await run(["cat", mnt + "/spliced.bin"])
             #expect(cat.stdoutBytes.count == size)
             #expect(cat.stdoutBytes == contents)
@@ -212,5 +212,7 @@ struct MountTests {
             #expect(mid == Array(contents[4_000_000..<4_200_000]))
         }
         #expect(fs.events.withLock { $0.opens == $0.releases })
+        let (replies, sent) = fs.events.withLock { ($0.rangeReplies, $0.rangesSent) }
+        #expect(replies > 0 && sent == replies, "every file range reply reports once that it was sent")
     }
 }

@@ -89,7 +89,8 @@ struct CachedLibrary: Sendable {
             downloadRetryDelay: .milliseconds(50), flushInterval: .milliseconds(500))
     }
 
-    /// Mounts the library in this process, reading through a cache on `cacheDirectory`, and always
+    /// Mounts the library in this process as `mavifs mount` does (spliced replies, 1 MiB reads),
+    /// reading through a cache on `cacheDirectory`, and always
     /// unmounts and shuts the cache down (making its records durable), whether `body` returns or throws.
     func mount<T: Sendable>(
         blockSize: Int = 256 << 10, maxBytes: Int64? = 256 << 20, _ body: (MountedCache) async throws -> T
@@ -102,7 +103,7 @@ struct CachedLibrary: Sendable {
             catalog: VideoCatalog(source: client, ttl: .seconds(300), logger: logger), content: reader,
             options: MaviFSOptions(), logger: logger)
         do {
-            let result = try await withMount(fs, options: MountOptions(fsName: "mavifs-test", subtype: "mavifs", maxRead: 1 << 20)) { mnt, session in
+            let result = try await withMount(fs, options: MountOptions(fsName: "mavifs-test", subtype: "mavifs", maxRead: 1 << 20, spliceReplies: true)) { mnt, session in
                 fs.attach(session)
                 return try await body(MountedCache(mountpoint: mnt, reader: reader))
             }

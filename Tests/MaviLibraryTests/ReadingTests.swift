@@ -141,6 +141,33 @@ struct ReadingTests {
         }
     }
 
+    @Test("reads that start together on a new video share one data file, which later reads find again")
+    func firstReadsShareTheDataFile() async throws {
+        try await LibraryFixture.with(size: 1_000_000, rangeRequests: false) { fixture in
+            let video = fixture.videos[0]
+            let source = fixture.source
+            try await withReader(fixture.makeReader()) { reader in
+                // Sixteen reads race to create the data file.
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    for i in 0..<16 {
+                        group.addTask {
+                            let offset = i * 60_000
+                            let bytes = try await reader.read(video, offset: UInt64(offset), size: 60_000)
+                            #expect(bytes[...] == source[offset..<(offset + bytes.count)])
+                        }
+                    }
+                    try await group.waitForAll()
+                }
+                try await waitUntil("the stream to end", timeout: 20) { reader.stats().downloadsInFlight.isEmpty }
+                // Idle now, so the next read opens the data file from its path again.
+                let again = try await readSequentially(reader, video)
+                #expect(again == source)
+                #expect(cacheDataFiles(fixture.cacheDirectory).count == 1)
+                #expect(fixture.downloads(video) == 1)
+            }
+        }
+    }
+
     @Test("reads past the end return what exists; empty reads return nothing")
     func edges() async throws {
         try await LibraryFixture.with(size: 200_000) { fixture in
