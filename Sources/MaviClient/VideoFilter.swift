@@ -55,3 +55,23 @@ public struct GeoPoint: Sendable, Hashable {
         self.longitude = longitude
     }
 }
+
+extension VideoFilter {
+    /// Whether `video` matches, judged from its listed fields as the service judges it; `nil` when
+    /// that cannot be told locally (``near`` needs the service's notion of distance).
+    ///
+    /// For answering a filtered view from the full listing when the filtered query is late.
+    public func matchesLocally(_ video: Video) -> Bool? {
+        guard near == nil else { return nil }
+        if let videoName, video.videoName != videoName { return false }
+        if let videoNo, video.videoNo != videoNo { return false }
+        if let videoNos, !videoNos.contains(video.videoNo) { return false }
+        if let status, video.status.wireValue != status.wireValue { return false }
+        // The metadata filters only see videos whose summary exists: parsed ones.
+        if cameraModel != nil || tag != nil || takenAtOrAfter != nil, video.status != .parsed { return false }
+        if let cameraModel, video.cameraModel != cameraModel { return false }
+        if let tag, !video.tags.contains(tag) { return false }
+        if let takenAtOrAfter, (video.datetimeTaken ?? .min) < takenAtOrAfter { return false }
+        return true
+    }
+}

@@ -30,7 +30,13 @@ extension MaviFileSystem {
             return cached
         }
         let deadline = Self.operationDeadline ?? now + options.metadataTimeout
-        if listingWatch.isOverdue(filter), let last = catalog.cached(filter) {
+        if listingWatch.isOverdue(filter), let last = lastListing(filter) {
+            return Self.stale(last)
+        }
+        // The full listing is overdue: the server is not answering, and this query would only
+        // wait out its own deadline too. It is asked in the background instead.
+        if filter != VideoFilter(), listingWatch.isOverdue(VideoFilter()), let last = lastListing(filter) {
+            refreshInBackground(filter)
             return Self.stale(last)
         }
         listingWatch.started(filter)
@@ -41,7 +47,7 @@ extension MaviFileSystem {
             }
         } catch is DeadlineExpired {
             listingWatch.expired(filter)
-            guard let last = catalog.cached(filter) else {
+            guard let last = lastListing(filter) else {
                 logger.warning("the server did not answer a listing in time, and none was cached", metadata: ["timeout": "\(options.metadataTimeout)"])
                 throw FUSEError.ioError
             }
@@ -55,6 +61,26 @@ extension MaviFileSystem {
             logger.warning("listing failed: \(error)")
             throw FUSEError.ioError
         }
+    }
+
+    /// Fetches `filter` unless a fetch of it runs already; its result is cached for the next caller.
+    private func refreshInBackground(_ filter: VideoFilter) {
+        guard listingWatch.startUnlessRunning(filter) else { return }
+        Task { [catalog, listingWatch] in
+            defer { listingWatch.ended(filter) }
+            _ = try? await catalog.list(filter)
+        }
+    }
+
+    /// The last listing fetched for `filter`; for a filter never fetched yet, the last full
+    /// listing filtered here, as the service would filter it. A view whose first query is late
+    /// (a `find` over a busy mount opens many at once) then shows what the full listing knows of
+    /// it instead of failing.
+    private func lastListing(_ filter: VideoFilter) -> Listing? {
+        if let last = catalog.cached(filter) { return last }
+        guard filter != VideoFilter(), filter.near == nil, var full = catalog.cached(VideoFilter()) else { return nil }
+        full.videos = full.videos.filter { filter.matchesLocally($0) ?? false }
+        return full
     }
 
     private static func stale(_ listing: Listing) -> Listing {
@@ -104,6 +130,15 @@ final class ListingWatch: Sendable {
 
     func started(_ filter: VideoFilter) {
         state.withLock { $0[filter, default: Fetches()].running += 1 }
+    }
+
+    /// Counts a fetch as started, unless one is running already.
+    func startUnlessRunning(_ filter: VideoFilter) -> Bool {
+        state.withLock { all in
+            guard all[filter] == nil else { return false }
+            all[filter] = Fetches(running: 1)
+            return true
+        }
     }
 
     func ended(_ filter: VideoFilter) {

@@ -158,6 +158,30 @@ struct FaultToleranceTests {
         }
     }
 
+    @Test("a view opened for the first time while the server is silent is answered from the last full listing, filtered as the server filters")
+    func firstViewWhileSilent() async throws {
+        try await SeededMount.with(videoCount: 1) { mount in
+            // Videos of every camera, so that the filter has something to leave out.
+            _ = try await mount.server.server.seedVideos(count: 12)
+            let camera = "iPhone 15 Pro"
+            let expected = Set(try await mount.client.allVideos(filter: VideoFilter(cameraModel: camera)).map(\.videoNo))
+            let everything = try await mount.client.allVideos(filter: VideoFilter()).count
+            #expect(!expected.isEmpty && expected.count < everything)
+            let listed = try await blocking { try FileManager.default.contentsOfDirectory(atPath: mount.path("all")) }
+            #expect(listed.count == everything)
+
+            mount.setFaults(FaultSettings(hang: true))
+            try await Task.sleep(for: mount.options.listTTL + .milliseconds(200))
+            let start = ContinuousClock.now
+            let names = try await blocking(timeout: 60) { try FileManager.default.contentsOfDirectory(atPath: mount.path("by-camera/\(camera)")) }
+            let seconds = elapsedSeconds(since: start)
+            let shown = Set(try await blocking { try names.map { try xattr(mount.path("by-camera/\(camera)/\($0)"), "user.mavi.video_no") } })
+            #expect(shown == expected, "by-camera shows the videos the server would")
+            #expect(seconds < Self.secondsOf(mount.options.metadataTimeout) + 3, "took \(seconds)s")
+            mount.setFaults(FaultSettings())
+        }
+    }
+
     @Test("a delete is done on the server or fails with EIO and the file stays")
     func deletesUnderFaults() async throws {
         let options = MaviFSOptions(allowDelete: true, listTTL: .seconds(1), readTimeout: .seconds(8), metadataTimeout: .seconds(3))
