@@ -82,6 +82,10 @@ public final class MaviClient: Sendable {
             decompression: .disabled
         )
         configuration.httpVersion = .automatic
+        // A refused connection fails its request at once, and the retry policy (with its backoff
+        // and its overall deadline) decides what follows. Left on, the pool would retry on its own
+        // until the connect timeout, so each attempt at a wrong port would cost that timeout.
+        configuration.connectionPool.retryConnectionEstablishment = false
         return configuration
     }
 }
