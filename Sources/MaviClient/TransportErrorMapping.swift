@@ -26,18 +26,28 @@ extension MaviClientError {
                 return .transport(endpoint: endpoint, reason: reason)
             }
         }
-        if error is NIOConnectionError {
-            return .connectionFailed(endpoint: endpoint, reason: reason)
+        if let error = error as? NIOConnectionError {
+            return .connectionFailed(endpoint: endpoint, reason: Self.connectionReason(error) ?? reason)
         }
         if case ChannelError.connectTimeout = error {
             return .timeout(endpoint: endpoint, .connect)
         }
         if let error = error as? IOError, [ECONNREFUSED, ENETUNREACH, EHOSTUNREACH, EADDRNOTAVAIL].contains(error.errnoCode) {
-            return .connectionFailed(endpoint: endpoint, reason: reason)
+            return .connectionFailed(endpoint: endpoint, reason: String(cString: strerror(error.errnoCode)))
         }
         if let error = error as? NIOTooManyBytesError {
             return .invalidResponse(endpoint: endpoint, reason: "reply larger than \(error.maxBytes.map(String.init) ?? "the limit") bytes")
         }
         return .transport(endpoint: endpoint, reason: reason)
+    }
+
+    /// "Connection refused (127.0.0.1:1)": what each address answered, as the system words it
+    /// (NIO's own description nests the errno inside a sentence of its own).
+    private static func connectionReason(_ error: NIOConnectionError) -> String? {
+        let failures = error.connectionErrors.map { failure in
+            let why = (failure.error as? IOError).map { String(cString: strerror($0.errnoCode)) } ?? "\(failure.error)"
+            return "\(why) (\(failure.target))"
+        }
+        return failures.isEmpty ? nil : failures.joined(separator: "; ")
     }
 }
