@@ -66,10 +66,11 @@ struct MountLifecycleTests {
                 readers.forEach { $0.start() }
                 let readerCount = readers.count
                 if round == 0 {
-                    // The first kill lands surely mid-download: a megabyte of the twelve is out.
+                    // The first kill lands surely mid-download: a megabyte of the twelve is out,
+                    // and the mount has written a record of what it holds.
                     fixture.server.server.resetStats()
-                    _ = try await ServerHarness.poll("a megabyte to be sent", within: .seconds(60)) { () -> Bool? in
-                        fixture.server.server.stats().bytesStreamed >= 1 << 20 ? true : nil
+                    _ = try await ServerHarness.poll("a megabyte to be sent and a record written", within: .seconds(60)) { () -> Bool? in
+                        fixture.server.server.stats().bytesStreamed >= 1 << 20 && CacheAudit.hasRecord(cache: cache) ? true : nil
                     }
                 } else {
                     try await Task.sleep(for: .milliseconds(Int.random(in: 300...2500, using: &rng)))

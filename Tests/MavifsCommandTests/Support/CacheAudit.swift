@@ -20,6 +20,15 @@ enum CacheAudit {
 
     struct Unreadable: Error { let path: String }
 
+    /// True once the cache holds at least one block record.
+    static func hasRecord(cache: String) -> Bool {
+        guard let walker = FileManager.default.enumerator(atPath: cache + "/v1") else { return false }
+        while let relative = walker.nextObject() as? String {
+            if relative.hasSuffix(".blocks") { return true }
+        }
+        return false
+    }
+
     static func verify(cache: String, sources: [String: [UInt8]]) throws -> Result {
         var result = Result()
         let root = cache + "/v1"
