@@ -30,24 +30,7 @@ public func runBlocking(_ arguments: [String], timeout: Double = 30, environment
     defer { dir.remove() }
     let outPath = dir.appending("stdout"), errPath = dir.appending("stderr")
 
-    var actions = posix_spawn_file_actions_t()
-    posix_spawn_file_actions_init(&actions)
-    defer { posix_spawn_file_actions_destroy(&actions) }
-    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-    posix_spawn_file_actions_addopen(&actions, 1, outPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-    posix_spawn_file_actions_addopen(&actions, 2, errPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-
-    let env = (environment.map { ProcessInfo.processInfo.environment.merging($0) { $1 } } ?? ProcessInfo.processInfo.environment)
-        .map { "\($0.key)=\($0.value)" }
-    let argv = arguments.map { strdup($0) } + [nil]
-    let envp = env.map { strdup($0) } + [nil]
-    defer {
-        argv.forEach { free($0) }
-        envp.forEach { free($0) }
-    }
-    var pid: pid_t = 0
-    let rc = posix_spawnp(&pid, arguments[0], &actions, nil, argv, envp)
-    guard rc == 0 else { throw POSIXError(POSIXErrorCode(rawValue: rc) ?? .EIO) }
+    let pid = try spawnChild(arguments, environment: environment, stdout: outPath, stderr: errPath)
 
     var status: Int32 = 0
     var exited = false
@@ -73,4 +56,36 @@ public func runBlocking(_ arguments: [String], timeout: Double = 30, environment
         stdout: String(decoding: stdout, as: UTF8.self),
         stderr: String(decoding: stderr, as: UTF8.self),
         stdoutBytes: Array(stdout))
+}
+
+/// Starts `arguments` (the program found on PATH unless given as a path) with stdin from
+/// /dev/null and its output in files: stdout in `stdout`, stderr in `stderr` or, when that is nil,
+/// in the same file. `environment` is added to this process's, or with `inherit: false` is the
+/// child's whole environment. The caller reaps the child.
+public func spawnChild(
+    _ arguments: [String], environment: [String: String]?, inherit: Bool = true, stdout: String, stderr: String? = nil, append: Bool = false
+) throws -> pid_t {
+    var actions = posix_spawn_file_actions_t()
+    posix_spawn_file_actions_init(&actions)
+    defer { posix_spawn_file_actions_destroy(&actions) }
+    let mode = O_WRONLY | O_CREAT | (append ? O_APPEND : O_TRUNC)
+    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+    posix_spawn_file_actions_addopen(&actions, 1, stdout, mode, 0o600)
+    if let stderr {
+        posix_spawn_file_actions_addopen(&actions, 2, stderr, mode, 0o600)
+    } else {
+        posix_spawn_file_actions_adddup2(&actions, 1, 2)
+    }
+    let inherited = inherit ? ProcessInfo.processInfo.environment : [:]
+    let env = inherited.merging(environment ?? [:]) { $1 }.map { "\($0.key)=\($0.value)" }
+    let argv = arguments.map { strdup($0) } + [nil]
+    let envp = env.map { strdup($0) } + [nil]
+    defer {
+        argv.forEach { free($0) }
+        envp.forEach { free($0) }
+    }
+    var pid: pid_t = 0
+    let rc = posix_spawnp(&pid, arguments[0], &actions, nil, argv, envp)
+    guard rc == 0 else { throw POSIXError(POSIXErrorCode(rawValue: rc) ?? .EIO) }
+    return pid
 }

@@ -14,22 +14,8 @@ final class ChildProcess: @unchecked Sendable {
     init(_ arguments: [String], environment: [String: String], directory: String) throws {
         stdoutPath = directory + "/stdout-\(UUID().uuidString.prefix(8))"
         stderrPath = directory + "/stderr-\(UUID().uuidString.prefix(8))"
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 1, stdoutPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-        posix_spawn_file_actions_addopen(&actions, 2, stderrPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-        let argv = arguments.map { strdup($0) } + [nil]
-        let envp = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
-        defer {
-            argv.forEach { free($0) }
-            envp.forEach { free($0) }
-        }
-        var pid: pid_t = 0
-        let rc = posix_spawn(&pid, arguments[0], &actions, nil, argv, envp)
-        guard rc == 0 else { throw POSIXError(POSIXErrorCode(rawValue: rc) ?? .EIO) }
-        self.pid = pid
+        // Exactly the environment given, nothing inherited from the test process.
+        pid = try spawnChild(arguments, environment: environment, inherit: false, stdout: stdoutPath, stderr: stderrPath)
     }
 
     var stdout: String { (try? String(contentsOfFile: stdoutPath, encoding: .utf8)) ?? "" }
