@@ -117,6 +117,13 @@ struct CachedLibrary: Sendable {
 }
 
 /// A mounted library and the cache it reads through.
+extension CachedLibrary {
+    /// Mounts, reads `video` whole through the kernel, unmounts, and returns what was read's SHA-256.
+    func digestThroughMount(_ video: Video) async throws -> String {
+        try await mount { try await sha256($0.path(video)) }
+    }
+}
+
 struct MountedCache: Sendable {
     let mountpoint: String
     let reader: VideoReader
