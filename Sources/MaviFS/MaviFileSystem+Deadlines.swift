@@ -78,9 +78,8 @@ extension MaviFileSystem {
     /// it instead of failing.
     private func lastListing(_ filter: VideoFilter) -> Listing? {
         if let last = catalog.cached(filter) { return last }
-        guard filter != VideoFilter(), filter.near == nil, var full = catalog.cached(VideoFilter()) else { return nil }
-        full.videos = full.videos.filter { filter.matchesLocally($0) ?? false }
-        return full
+        guard filter != VideoFilter(), filter.near == nil, let full = catalog.cached(VideoFilter()) else { return nil }
+        return filteredFallbacks.listing(filter, from: full)
     }
 
     private static func stale(_ listing: Listing) -> Listing {
@@ -188,5 +187,28 @@ final class StalledVideos: Sendable {
         marks.withLock { marks in
             if marks[videoNo] != nil { marks[videoNo] = nil }
         }
+    }
+}
+
+/// Views filtered from the full listing while their own queries are late, kept for as long as
+/// that full listing is the last one: every lookup in such a view asks again, and each filtering
+/// walks the whole library.
+final class FilteredFallbacks: Sendable {
+    private struct Made {
+        var from: ContinuousClock.Instant?
+        var listings: [VideoFilter: Listing] = [:]
+    }
+
+    private let made = Mutex(Made())
+
+    func listing(_ filter: VideoFilter, from full: Listing) -> Listing {
+        if let hit = made.withLock({ $0.from == full.fetchedAt ? $0.listings[filter] : nil }) { return hit }
+        var filtered = full
+        filtered.videos = full.videos.filter { filter.matchesLocally($0) ?? false }
+        made.withLock { made in
+            if made.from != full.fetchedAt { made = Made(from: full.fetchedAt) }
+            made.listings[filter] = filtered
+        }
+        return filtered
     }
 }

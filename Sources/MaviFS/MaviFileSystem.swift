@@ -23,6 +23,7 @@ public final class MaviFileSystem: FileSystemOperations, Sendable {
     let notifier = Mutex<FUSESession?>(nil)
     let listingWatch = ListingWatch()
     let stalledVideos = StalledVideos()
+    let filteredFallbacks = FilteredFallbacks()
 
     /// The latest record of every video seen, and the names given to them.
     struct NamingState {
