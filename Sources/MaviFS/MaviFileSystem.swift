@@ -161,8 +161,15 @@ public final class MaviFileSystem: FileSystemOperations, Sendable {
         // Answered from the cache file: the kernel copies the bytes, never Swift. They stay in the
         // cache until the reply is out.
         let content = content
-        let range = try await withReadDeadline(video, offset: offset, count: count) {
-            try await content.cachedFileRange(video, offset: offset, size: count)
+        let range: CachedFileRange
+        if let cached = content.cachedFileRangeIfPresent(video, offset: offset, size: count) {
+            // Bytes already in the cache need no deadline, nor the tasks that enforce one.
+            stalledVideos.delivered(video.videoNo)
+            range = cached
+        } else {
+            range = try await withReadDeadline(video, offset: offset, count: count) {
+                try await content.cachedFileRange(video, offset: offset, size: count)
+            }
         }
         guard range.length > 0 else { return .endOfFile }
         return .fileRangeUntilSent(descriptor: range.descriptor, offset: range.offset, length: range.length) { content.release(range) }

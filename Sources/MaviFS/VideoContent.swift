@@ -9,6 +9,9 @@ public protocol VideoContent: Sendable {
     /// Where the same bytes lie in a file that stays open (and holds them) long enough to answer
     /// the kernel from it, so that no byte is copied through Swift. Waits and fails like `read`.
     func cachedFileRange(_ video: Video, offset: UInt64, size: Int) async throws -> CachedFileRange
+    /// `cachedFileRange` when every byte is cached already, answered without waiting; `nil`
+    /// when some must be fetched first.
+    func cachedFileRangeIfPresent(_ video: Video, offset: UInt64, size: Int) -> CachedFileRange?
     /// The reply that used a `cachedFileRange` answer was sent: its bytes need not stay.
     func release(_ range: CachedFileRange)
     /// A file handle on the video was opened.

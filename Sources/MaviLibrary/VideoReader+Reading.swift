@@ -12,6 +12,10 @@ public struct CachedFileRange: Sendable, Equatable {
     public let length: Int
     /// What keeps the bytes in place; 0 for none (end of file).
     let lease: Int
+
+    static func endOfFile(at offset: UInt64) -> CachedFileRange {
+        CachedFileRange(descriptor: -1, offset: Int64(min(offset, UInt64(Int64.max))), length: 0, lease: 0)
+    }
 }
 
 extension VideoReader {
@@ -45,25 +49,49 @@ extension VideoReader {
     /// the bytes stay in place (not evicted), until ``release(_:)`` — call it once the reply is
     /// sent — or for ``spliceHold`` at most.
     public func cachedFileRange(_ video: Video, offset: UInt64, size: Int) async throws -> CachedFileRange {
-        guard let fileSize = video.size, fileSize >= 0 else { throw VideoReadError.unknownSize }
-        guard size > 0, offset < UInt64(fileSize) else {
-            return CachedFileRange(descriptor: -1, offset: Int64(min(offset, UInt64(Int64.max))), length: 0, lease: 0)
+        guard let request = try fileRangeRequest(video, offset: offset, size: size) else { return .endOfFile(at: offset) }
+        return leased(try await pin(request), for: request)
+    }
+
+    /// ``cachedFileRange(_:offset:size:)`` when every byte is in the cache already: no waiting,
+    /// no suspension. `nil` when some must be fetched first (or the video cannot be read), for
+    /// the caller to take the waiting way.
+    public func cachedFileRangeIfPresent(_ video: Video, offset: UInt64, size: Int) -> CachedFileRange? {
+        let request: ReadRequest?
+        do {
+            request = try fileRangeRequest(video, offset: offset, size: size)
+        } catch {
+            return nil
         }
+        guard let request else { return .endOfFile(at: offset) }
+        guard let ready = pinIfPresent(request) else { return nil }
+        return leased(ready, for: request)
+    }
+
+    /// The read a file range asks for; `nil` at or past the end of the video.
+    private func fileRangeRequest(_ video: Video, offset: UInt64, size: Int) throws(VideoReadError) -> ReadRequest? {
+        guard let fileSize = video.size, fileSize >= 0 else { throw .unknownSize }
+        guard size > 0, offset < UInt64(fileSize) else { return nil }
         let start = Int64(offset)
         let end = start + min(Int64(size), fileSize - start)
-        let request = ReadRequest(
+        return ReadRequest(
             key: CacheKey(namespace: namespace, videoNo: video.videoNo, size: fileSize), range: start..<end,
             hint: SourceHint(videoURL: video.videoURL, bucket: video.bucket, blob: video.blob))
-        let ready = try await pin(request)
+    }
+
+    /// Ends the read of pinned blocks, keeping them pinned (and their file open) under a lease
+    /// until the reply that hands them to the kernel is sent.
+    private func leased(_ ready: PinnedRange, for request: ReadRequest) -> CachedFileRange {
         let now = ContinuousClock.now
-        let prefetches = state.withLock {
-            $0.finishRead(
+        let (prefetches, lease) = state.withLock { state in
+            let prefetches = state.finishRead(
                 entry: ready.entry, blocks: ready.blocks, range: request.range, waited: ready.waited, served: true, keepPins: true,
                 limits: limits, now: now, rangeSupport: rangeSupport.support(of:))
+            return (prefetches, state.lease(ready.blocks, of: ready.entry, file: ready.file, until: now + Self.spliceHold))
         }
-        let lease = state.withLock { $0.lease(ready.blocks, of: ready.entry, file: ready.file, until: now + Self.spliceHold) }
         launch(Launches(fetches: prefetches))
-        return CachedFileRange(descriptor: ready.file.descriptor, offset: start, length: Int(end - start), lease: lease)
+        return CachedFileRange(
+            descriptor: ready.file.descriptor, offset: request.range.lowerBound, length: request.range.count, lease: lease)
     }
 
     /// The reply that used `range` has been sent: its bytes may go, and its descriptor close.
@@ -84,16 +112,20 @@ extension VideoReader {
         let waited: Bool
     }
 
+    /// Pins the request's blocks when every byte is in the cache file already.
+    private func pinIfPresent(_ request: ReadRequest) -> PinnedRange? {
+        let quick = state.withLock {
+            $0.planRead(request, waiter: nil, limits: limits, now: .now, rangeSupport: rangeSupport.support(of:), resolveSource: resolveSource)
+        }
+        guard case .ready(let file, let entry, let blocks) = quick else { return nil }
+        return PinnedRange(file: file, entry: entry, blocks: blocks, waited: false)
+    }
+
     /// Waits until every byte of the request is in the cache file (starting the stream or ranged
     /// fetches as needed), and pins the blocks that hold them.
     private func pin(_ request: ReadRequest) async throws(VideoReadError) -> PinnedRange {
         // Cache hits take the short way: one look under the lock, no waiter.
-        let quick = state.withLock {
-            $0.planRead(request, waiter: nil, limits: limits, now: .now, rangeSupport: rangeSupport.support(of:), resolveSource: resolveSource)
-        }
-        if case .ready(let file, let entry, let blocks) = quick {
-            return PinnedRange(file: file, entry: entry, blocks: blocks, waited: false)
-        }
+        if let ready = pinIfPresent(request) { return ready }
         let waiter = ReadWaiter(id: nextWaiterID.add(1, ordering: .relaxed).newValue)
         var timer: Task<Void, Never>?
         defer { timer?.cancel() }

@@ -212,4 +212,27 @@ struct CachedFileRangeTests {
             }
         }
     }
+
+    @Test("without waiting, a file range is given only for bytes already cached, and asking starts no download")
+    func rangeIfPresent() async throws {
+        try await LibraryFixture.with(size: 1_500_000, rangeRequests: false) { fixture in
+            let video = fixture.videos[0]
+            try await withReader(fixture.makeReader()) { reader in
+                // As a mount does: the video is open while it is read.
+                reader.opened(video)
+                defer { reader.closed(video) }
+                #expect(reader.cachedFileRangeIfPresent(video, offset: 0, size: 131_072) == nil)
+                #expect(fixture.downloads(video) == 0, "asking without waiting fetched nothing")
+                _ = try await reader.read(video, offset: 0, size: fixture.source.count)
+                let range = try #require(reader.cachedFileRangeIfPresent(video, offset: 200_000, size: 131_072))
+                #expect(range.offset == 200_000 && range.length == 131_072)
+                var bytes = [UInt8](repeating: 0, count: range.length)
+                let n = bytes.withUnsafeMutableBytes { pread(range.descriptor, $0.baseAddress, range.length, off_t(range.offset)) }
+                reader.release(range)
+                #expect(n == range.length && bytes[...] == fixture.source[200_000..<331_072])
+                #expect(reader.cachedFileRangeIfPresent(video, offset: UInt64(fixture.source.count), size: 10)?.length == 0)
+                #expect(fixture.downloads(video) == 1)
+            }
+        }
+    }
 }
