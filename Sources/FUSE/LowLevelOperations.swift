@@ -105,8 +105,8 @@ enum LowLevelOperations {
 
         ops.getxattr = { req, ino, name, size in
             LowLevelOperations.withName(req, name) { core, name in
-                if let prefixes = core.extendedAttributePrefixes, !prefixes.contains(where: name.hasPrefix) {
-                    fuse_reply_err(req, ENODATA)
+                if let names = core.extendedAttributeNames, let refusal = names.refusal(for: name) {
+                    fuse_reply_err(req, refusal)
                     return
                 }
                 core.spawn(req!, "getxattr") { r, fs in

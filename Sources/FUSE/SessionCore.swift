@@ -14,11 +14,11 @@ final class SessionCore: Sendable {
     private let accepting = Atomic<Bool>(true)
     let executor: OperationExecutor
     /// Read once: the filesystem's answer cannot change while mounted.
-    let extendedAttributePrefixes: [String]?
+    let extendedAttributeNames: ExtendedAttributeNames?
 
     init(fileSystem: any FileSystemOperations, options: MountOptions, logger: Logger) {
         self.fileSystem = fileSystem
-        self.extendedAttributePrefixes = fileSystem.extendedAttributePrefixes
+        self.extendedAttributeNames = fileSystem.extendedAttributePrefixes.map(ExtendedAttributeNames.init(servedPrefixes:))
         self.options = options
         self.logger = logger
         self.executor = OperationExecutor(threads: options.operationThreads, name: "mavifs-op")
