@@ -111,18 +111,28 @@ extension MaviFileSystem {
     func videoItems(in view: View) async throws -> [DirectoryItem] {
         guard let filter = view.filter(calendar: options.calendar) else { return [] }
         let full = try await fullListing()
-        let listing = view == .all || view == .byID ? full : try await list(filter)
-        if view != .all && view != .byID { remember(listing.videos) }
+        let listing: Listing
+        switch view {
+        case .all, .byID, .day:
+            // A day's query would be `datetime_taken` at or after its start, the only bound the
+            // API has: every video captured since that day, page after page, for each day folder
+            // opened (a file manager opens them all). The day is taken from the full listing
+            // instead (below), which costs no request.
+            listing = full
+        default:
+            listing = try await list(filter)
+            remember(listing.videos)
+        }
         let key = ContentsKey(listings: [full.fetchedAt, listing.fetchedAt], naming: state.withLock { $0.namingGeneration })
         if let cached = state.withLock({ $0.contents[view] }), cached.key == key {
             return cached.items
         }
         var videos = listing.videos
         if case .day(let y, let m, let d) = view, let range = DayRange(year: y, month: m, day: d, calendar: options.calendar) {
-            // The API filter is a lower bound on capture time; the day's end is applied here, and
-            // videos without a capture time are placed by upload time, as their mtime says.
-            videos = videos.filter { v in v.datetimeTaken.map(range.contains) ?? false }
-            videos += full.videos.filter { v in v.datetimeTaken == nil && (v.createTime.map(range.contains) ?? false) }
+            // Videos captured that day, else uploaded that day, as their mtime says and as the
+            // folder tree is made. For a parsed video with a capture time, this is what the API's
+            // `datetime_taken` filter selects, with the day's end applied.
+            videos = videos.filter { v in v.displayTimeMilliseconds.map(range.contains) ?? false }
         }
         let items = videos.map { videoItem($0, view: view) }
         var index: [String: Int] = [:]

@@ -45,8 +45,9 @@ public enum View: Hashable, Sendable {
     /// Files in `by-id` are named by video_no, so scripts get names that never change.
     var namesByID: Bool { self == .byID }
 
-    /// The `list_videos` filter this view stands for, as the API defines it. `by-date` days ask for
-    /// `datetime_taken` at or after the day's start; the end of the day is applied locally.
+    /// The `list_videos` filter this view stands for, as the API defines it. For a `by-date` day
+    /// that is `datetime_taken` at or after the day's start, with the day's end applied locally;
+    /// the mount answers days from the full listing rather than asking (see `videoItems(in:)`).
     func filter(calendar: Calendar) -> VideoFilter? {
         switch self {
         case .all, .byID: VideoFilter()

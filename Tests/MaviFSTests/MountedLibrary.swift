@@ -43,6 +43,12 @@ struct MountedLibrary: Sendable {
         }
     }
 
+    /// The names a directory of the mount lists.
+    func directoryNames(_ directory: String) async throws -> [String] {
+        let dir = path(directory)
+        return try await blocking { try FileManager.default.contentsOfDirectory(atPath: dir) }
+    }
+
     static func with(
         _ samples: [Sample], allowDelete: Bool = false, listTTL: Duration = .seconds(60),
         _ body: @Sendable (MountedLibrary) async throws -> Void

@@ -55,6 +55,37 @@ struct ViewsTests {
         }
     }
 
+    @Test("every by-date day holds what the API's datetime_taken filter and the day's end select, else videos uploaded that day; no query per day")
+    func everyDayAgreesWithAPI() async throws {
+        try await MountedLibrary.with(Self.samples) { lib in
+            _ = try await lib.listedVideoNos("all")
+            let requestsBefore = lib.server.server.stats().requests["list_videos"] ?? 0
+            var days: [(path: String, listed: Set<String>)] = []
+            for year in try await lib.directoryNames("by-date") {
+                for month in try await lib.directoryNames("by-date/\(year)") {
+                    for day in try await lib.directoryNames("by-date/\(year)/\(month)") {
+                        let path = "by-date/\(year)/\(month)/\(day)"
+                        days.append((path, try await lib.listedVideoNos(path)))
+                    }
+                }
+            }
+            // The day folders were answered from the full listing the mount already had.
+            #expect(lib.server.server.stats().requests["list_videos"] ?? 0 == requestsBefore)
+            let all = try await lib.client.allVideos(filter: VideoFilter())
+            #expect(days.reduce(0) { $0 + $1.listed.count } == all.count, "every video is on exactly one day")
+            for (path, listed) in days {
+                let parts = path.split(separator: "/").dropFirst().map { Int($0)! }
+                let start = Calendar.current.date(from: DateComponents(year: parts[0], month: parts[1], day: parts[2]))!
+                let end = Calendar.current.date(byAdding: .day, value: 1, to: start)!
+                let (startMS, endMS) = (Int64(start.timeIntervalSince1970 * 1000), Int64(end.timeIntervalSince1970 * 1000))
+                let captured = try await lib.client.allVideos(filter: VideoFilter(takenAtOrAfter: startMS))
+                    .filter { ($0.datetimeTaken ?? .max) < endMS }.map(\.videoNo)
+                let uploaded = all.filter { $0.datetimeTaken == nil && ($0.createTime.map { $0 >= startMS && $0 < endMS } ?? false) }.map(\.videoNo)
+                #expect(listed == Set(captured + uploaded), "\(path)")
+            }
+        }
+    }
+
     @Test("names, collisions, unicode; attributes and xattrs from the listing")
     func namesAndAttributes() async throws {
         try await MountedLibrary.with(Self.samples) { lib in
