@@ -31,6 +31,11 @@ public struct ByteStream: AsyncSequence, Sendable {
         public mutating func next() async throws -> ByteBuffer? { try await source.next() }
     }
 
+    /// The chunks that arrived since the caller last asked (at least one, at most a quarter of
+    /// the read-ahead), or `nil` at the end: for a caller that handles the bytes in runs rather
+    /// than chunk by chunk. Same errors as iterating; the two may be mixed.
+    public func nextBatch() async throws -> CircularBuffer<ByteBuffer>? { try await source.nextBatch() }
+
     /// Bytes handed to the caller so far.
     public var bytesDelivered: Int64 { source.delivered }
 
@@ -47,83 +52,86 @@ public struct ByteStream: AsyncSequence, Sendable {
     }
 }
 
-/// Holds the HTTP body iterator and enforces completeness and the idle timeout.
+/// Enforces completeness on the chunks a ``BodyReadAhead`` reads, and hands them to the caller
+/// one by one.
 ///
-/// `@unchecked Sendable` because the iterator is not `Sendable`: it is only ever touched by one
-/// task at a time — the caller iterates serially, and while a read runs in a child task (to race
-/// it against the idle timer) the caller is suspended waiting for that child.
+/// `@unchecked Sendable` because its counters and the batch being handed out are mutable: they
+/// are only ever touched by one task at a time, the caller iterating serially.
 final class ChunkSource: @unchecked Sendable {
     let endpoint: MaviEndpoint
-    private var iterator: HTTPClientResponse.Body.AsyncIterator?
-    private var prefetched: ByteBuffer?
+    private let readAhead: BodyReadAhead
+    /// Chunks taken from the read-ahead and not handed to the caller yet.
+    private var pending = CircularBuffer<ByteBuffer>()
     private let expectedLength: Int64?
-    private let watchdog: IdleWatchdog?
     private let redactor: Redactor
-    /// Bytes taken from the connection, and bytes handed to the caller (less a prefetched chunk).
+    /// Bytes taken from the read-ahead, and bytes handed to the caller (less pending chunks).
     private var received: Int64 = 0
     private(set) var delivered: Int64 = 0
     private var finished = false
-    /// Catches a second task iterating at the same time, which would race on the iterator.
+    /// Catches a second task iterating at the same time, which would race on the counters.
     private let reading = Atomic<Bool>(false)
 
-    init(body: HTTPClientResponse.Body, endpoint: MaviEndpoint, expectedLength: Int64?, idleTimeout: Duration?, redactor: Redactor) {
-        iterator = body.makeAsyncIterator()
+    init<Body: AsyncSequence & Sendable>(
+        body: Body, endpoint: MaviEndpoint, expectedLength: Int64?, idleTimeout: Duration?, redactor: Redactor,
+        readAhead limit: Int = 1 << 20
+    ) where Body.Element == ByteBuffer {
+        readAhead = BodyReadAhead(body, limit: limit, batchLimit: max(limit / 4, 1), idleLimit: idleTimeout, expired: MaviClientError.timeout(endpoint: endpoint, .idleRead))
         self.endpoint = endpoint
         self.expectedLength = expectedLength
-        watchdog = idleTimeout.map(IdleWatchdog.init(limit:))
         self.redactor = redactor
     }
 
-    /// Reads the first chunk ahead, so that a failure before any byte reaches the caller happens
+    /// Dropping the stream stops the reader, which cancels the request and closes its connection.
+    deinit { readAhead.stop() }
+
+    /// Reads the first chunks ahead, so that a failure before any byte reaches the caller happens
     /// while the request can still be retried.
     func prefetch() async throws {
-        guard prefetched == nil, !finished else { return }
-        prefetched = try await readChecked()
+        guard pending.isEmpty, !finished else { return }
+        try await takeChecked()
     }
 
     func next() async throws -> ByteBuffer? {
         precondition(!reading.exchange(true, ordering: .acquiring), "a ByteStream must be iterated by one task at a time")
         defer { reading.store(false, ordering: .releasing) }
-        let chunk: ByteBuffer?
-        if let ahead = prefetched {
-            prefetched = nil
-            chunk = ahead
-        } else {
-            chunk = try await readChecked()
-        }
-        delivered += Int64(chunk?.readableBytes ?? 0)
+        if pending.isEmpty { try await takeChecked() }
+        guard let chunk = pending.popFirst() else { return nil }
+        delivered += Int64(chunk.readableBytes)
         return chunk
     }
 
-    private func readChecked() async throws -> ByteBuffer? {
-        guard !finished else { return nil }
+    func nextBatch() async throws -> CircularBuffer<ByteBuffer>? {
+        precondition(!reading.exchange(true, ordering: .acquiring), "a ByteStream must be iterated by one task at a time")
+        defer { reading.store(false, ordering: .releasing) }
+        if pending.isEmpty { try await takeChecked() }
+        guard !pending.isEmpty else { return nil }
+        var batch = CircularBuffer<ByteBuffer>()
+        swap(&batch, &pending)
+        for chunk in batch { delivered += Int64(chunk.readableBytes) }
+        return batch
+    }
+
+    /// Fills `pending` with the next batch; leaves it empty at the end of the body.
+    private func takeChecked() async throws {
+        guard !finished else { return }
         do {
-            guard let chunk = try await readWithinIdleTimeout() else {
+            guard let batch = try await readAhead.take() else {
                 finished = true
-                iterator = nil
-                watchdog?.stop()
+                readAhead.stop()
                 if let expectedLength, received != expectedLength {
                     throw MaviClientError.streamCut(endpoint: endpoint, received: received, expected: expectedLength, reason: "the body ended early")
                 }
-                return nil
+                return
             }
-            received += Int64(chunk.readableBytes)
+            for chunk in batch { received += Int64(chunk.readableBytes) }
             if let expectedLength, received > expectedLength {
                 throw MaviClientError.invalidResponse(endpoint: endpoint, reason: "body longer than the \(expectedLength) bytes announced")
             }
-            return chunk
+            pending = batch
         } catch {
             finished = true
-            iterator = nil  // drops the body, which cancels the request and closes the connection
-            watchdog?.stop()
+            readAhead.stop()  // cancels the request and closes the connection
             throw mapped(error)
-        }
-    }
-
-    private func readWithinIdleTimeout() async throws -> ByteBuffer? {
-        guard let watchdog else { return try await iterator?.next() }
-        return try await watchdog.run(expired: .timeout(endpoint: endpoint, .idleRead)) { [self] in
-            try await self.iterator?.next()
         }
     }
 

@@ -74,6 +74,15 @@ final class CacheFile: Sendable {
         try result.get()
     }
 
+    /// Writes `buffers` one after the other from `offset`.
+    func write(_ buffers: [ByteBuffer], at offset: Int64) throws(VideoReadError) {
+        var position = offset
+        for buffer in buffers {
+            try write(buffer, at: position)
+            position += Int64(buffer.readableBytes)
+        }
+    }
+
     /// Makes the bytes written so far durable, before a record that names them is written.
     func syncData() throws(VideoReadError) {
         guard fdatasync(descriptor) == 0 else { throw .cacheIO(operation: "fdatasync", errno: errno) }

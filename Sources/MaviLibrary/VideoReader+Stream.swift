@@ -57,14 +57,31 @@ extension VideoReader {
         }
     }
 
-    /// Writes one attempt's bytes into the cache file, block by block.
+    /// Writes one attempt's bytes into the cache file, block by block. The bytes come in batches
+    /// of chunks (whatever arrived while the last batch was written); the part of a batch that
+    /// falls in one block is claimed, written and accounted at once, so a read waiting on the
+    /// stream is woken at most one batch late, and never before its bytes are written.
     private func ingest(_ bytes: ByteStream, _ ticket: StreamTicket) async throws -> StreamOutcome {
         let geometry = BlockGeometry(fileSize: ticket.key.size, blockSize: state.withLock { $0.blockSize })
         var position: Int64 = 0
-        for try await var chunk in bytes {
-            while chunk.readableBytes > 0 {
+        var run: [ByteBuffer] = []
+        while var batch = try await bytes.nextBatch() {
+            while !batch.isEmpty {
                 let block = geometry.block(containing: position)
-                let length = min(chunk.readableBytes, Int(geometry.end(of: block) - position))
+                let room = Int(geometry.end(of: block) - position)
+                // The run of the batch that falls in this block.
+                run.removeAll(keepingCapacity: true)
+                var length = 0
+                while length < room, var chunk = batch.first {
+                    let part = min(chunk.readableBytes, room - length)
+                    if part == chunk.readableBytes {
+                        run.append(batch.removeFirst())
+                    } else {
+                        run.append(chunk.readSlice(length: part)!)
+                        batch[batch.startIndex] = chunk
+                    }
+                    length += part
+                }
                 var action = state.withLock { $0.streamWillWrite(ticket.entry, stream: ticket.streamID, block: block, offset: position) }
                 while action == .settle {
                     logger.trace("download waits for an eviction", metadata: ["video_no": "\(ticket.key.videoNo)", "block": "\(block)"])
@@ -83,10 +100,9 @@ extension VideoReader {
                         $0.reserveForStream(ticket.entry, stream: ticket.streamID, block: block)
                     }
                     guard roomMade else { return .stopped }
-                    try ticket.file.write(chunk.getSlice(at: chunk.readerIndex, length: length)!, at: position)
+                    try ticket.file.write(run, at: position)
                     wrote = Int64(length)
                 }
-                chunk.moveReaderIndex(forwardBy: length)
                 position += Int64(length)
                 if position == geometry.end(of: block) {
                     logger.trace("download passed a block", metadata: ["video_no": "\(ticket.key.videoNo)", "block": "\(block)", "wrote": "\(wrote > 0)"])

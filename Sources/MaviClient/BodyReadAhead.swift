@@ -1,0 +1,237 @@
+import NIOCore
+import Synchronization
+
+/// Reads a response body ahead of its consumer, in one task for the whole body, into a small
+/// bounded buffer; the consumer takes whatever is buffered at once.
+///
+/// Handing chunks over one at a time through a task of their own (to be able to cancel a stalled
+/// read) woke a thread for every chunk of 16 to 64 KiB; here the consumer waits only when the
+/// buffer is empty, and the reader only when it is full.
+///
+/// - Memory: the reader reads only while the bytes buffered plus the batch last handed over (the
+///   consumer holds it until it asks again) are under `limit`, so a body holds at most `limit`
+///   plus one chunk.
+/// - Idle timeout: a consumer that waits on an empty buffer for longer than `idleLimit` gets
+///   `expired`, and the reader is cancelled, which cancels the request and closes its
+///   connection. Time the consumer spends between takes does not count, even while the reader
+///   waits on the network then.
+/// - End: the body's end or failure reaches the consumer after every byte read before it.
+/// - ``stop()`` (the consumer dropped the body) cancels the reader.
+final class BodyReadAhead: Sendable {
+    private struct State {
+        var buffered = CircularBuffer<ByteBuffer>()
+        var bufferedBytes = 0
+        /// The batch last handed to the consumer, still counted until it asks again.
+        var handedBytes = 0
+        /// How the body ended, once it has; the consumer sees it after the buffered chunks.
+        var end: Result<Void, any Error>?
+        var consumer: CheckedContinuation<Void, Never>?
+        var deadline: ContinuousClock.Instant?
+        var producer: CheckedContinuation<Void, Never>?
+        var stopped = false
+        var reader: Task<Void, Never>?
+        var ticker: Task<Void, Never>?
+
+        /// The reader's continuation when it waits and there is room again.
+        mutating func takeProducerIfRoom(limit: Int) -> CheckedContinuation<Void, Never>? {
+            guard producer != nil, bufferedBytes + handedBytes < limit else { return nil }
+            defer { producer = nil }
+            return producer
+        }
+
+        mutating func finish(_ result: Result<Void, any Error>) -> Wakeups {
+            if end == nil { end = result }
+            deadline = nil
+            var wakeups = Wakeups(consumer: consumer, producer: producer, ticker: ticker)
+            consumer = nil
+            producer = nil
+            ticker = nil
+            if case .failure = result {
+                stopped = true
+                wakeups.reader = reader
+                reader = nil
+            }
+            return wakeups
+        }
+    }
+
+    let limit: Int
+    let batchLimit: Int
+    let idleLimit: Duration?
+    private let expired: any Error
+    private let state = Mutex(State())
+
+    /// Starts reading `body` at once.
+    init<Body: AsyncSequence & Sendable>(
+        _ body: Body, limit: Int = 1 << 20, batchLimit: Int = 256 << 10, idleLimit: Duration?, expired: any Error
+    ) where Body.Element == ByteBuffer {
+        self.limit = max(limit, 1)
+        self.batchLimit = max(batchLimit, 1)
+        self.idleLimit = idleLimit
+        self.expired = expired
+        let reader = Task { [self] in await self.read(body) }
+        state.withLock { $0.reader = reader }
+    }
+
+    deinit { stop() }
+
+    // MARK: - The consumer
+
+    /// The chunks buffered (at least one, at most about `batchLimit` bytes), or `nil` at the end
+    /// of the body. Waits while the buffer is empty. Called from one task at a time.
+    func take() async throws -> CircularBuffer<ByteBuffer>? {
+        while true {
+            let (outcome, producer) = state.withLock { state -> (Result<CircularBuffer<ByteBuffer>, any Error>?, CheckedContinuation<Void, Never>?) in
+                state.handedBytes = 0
+                if !state.buffered.isEmpty {
+                    var batch = CircularBuffer<ByteBuffer>(initialCapacity: min(state.buffered.count, 16))
+                    var bytes = 0
+                    while let chunk = state.buffered.first, batch.isEmpty || bytes + chunk.readableBytes <= batchLimit {
+                        bytes += chunk.readableBytes
+                        batch.append(state.buffered.removeFirst())
+                    }
+                    state.bufferedBytes -= bytes
+                    state.handedBytes = bytes
+                    return (.success(batch), state.takeProducerIfRoom(limit: limit))
+                }
+                let producer = state.takeProducerIfRoom(limit: limit)
+                switch state.end {
+                case .success?: return (.success(CircularBuffer()), producer)
+                case .failure(let error)?: return (.failure(error), producer)
+                case nil: return (nil, producer)
+                }
+            }
+            producer?.resume()
+            if let outcome {
+                let batch = try outcome.get()
+                return batch.isEmpty ? nil : batch
+            }
+            try await waitForChunks()
+        }
+    }
+
+    private func waitForChunks() async throws {
+        let needsTicker = state.withLock { $0.ticker == nil && idleLimit != nil }
+        if needsTicker { startTicker() }
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                let ready = state.withLock { state -> Bool in
+                    guard state.buffered.isEmpty, state.end == nil, !Task.isCancelled else { return true }
+                    state.consumer = continuation
+                    state.deadline = idleLimit.map { ContinuousClock.now + $0 }
+                    return false
+                }
+                if ready { continuation.resume() }
+            }
+        } onCancel: {
+            finish(.failure(CancellationError()))
+        }
+        if Task.isCancelled {
+            finish(.failure(CancellationError()))
+        }
+    }
+
+    /// Stops reading (the consumer dropped the body): the reader is cancelled, which cancels the
+    /// request.
+    func stop() {
+        finish(.failure(CancellationError()))
+    }
+
+    // MARK: - The reader
+
+    private func read<Body: AsyncSequence>(_ body: Body) async where Body.Element == ByteBuffer {
+        var iterator = body.makeAsyncIterator()
+        do {
+            while await waitForRoom() {
+                guard let chunk = try await iterator.next() else {
+                    finish(.success(()))
+                    return
+                }
+                guard chunk.readableBytes > 0 else { continue }
+                deliver(chunk)
+            }
+        } catch {
+            finish(.failure(error))
+        }
+    }
+
+    /// Waits until the buffer has room; `false` when the reader should stop.
+    private func waitForRoom() async -> Bool {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let ready = state.withLock { state -> Bool in
+                guard !state.stopped, state.bufferedBytes + state.handedBytes >= limit else { return true }
+                state.producer = continuation
+                return false
+            }
+            if ready { continuation.resume() }
+        }
+        return state.withLock { !$0.stopped }
+    }
+
+    private func deliver(_ chunk: ByteBuffer) {
+        let consumer = state.withLock { state -> CheckedContinuation<Void, Never>? in
+            guard !state.stopped else { return nil }
+            state.buffered.append(chunk)
+            state.bufferedBytes += chunk.readableBytes
+            state.deadline = nil
+            defer { state.consumer = nil }
+            return state.consumer
+        }
+        consumer?.resume()
+    }
+
+    /// Ends the body with `result` unless it has ended already; a failure also cancels the
+    /// reader. Wakes whoever waits.
+    private func finish(_ result: Result<Void, any Error>) {
+        state.withLock { $0.finish(result) }.run()
+    }
+
+    // MARK: - The idle timeout
+
+    /// Looks four times per limit, and at least once a second, so a stall is noticed at most a
+    /// quarter of the limit (or a second) late. One ticker per body, not a timer per wait: a
+    /// cancelled sleep stays queued until its deadline.
+    private func startTicker() {
+        guard let idleLimit else { return }
+        let tick = min(idleLimit / 4, .seconds(1))
+        let ticker = Task { [weak self] in
+            while !Task.isCancelled {
+                try? await Task.sleep(for: tick)
+                guard let self, !self.expireOverdueWait() else { return }
+            }
+        }
+        let extra = state.withLock { state -> Task<Void, Never>? in
+            guard state.ticker == nil, state.end == nil else { return ticker }
+            state.ticker = ticker
+            return nil
+        }
+        extra?.cancel()
+    }
+
+    /// Fails the consumer's wait when it is overdue; `true` when the body has ended (the ticker
+    /// is done).
+    private func expireOverdueWait() -> Bool {
+        let (wakeups, done) = state.withLock { state -> (Wakeups?, Bool) in
+            guard let deadline = state.deadline, state.consumer != nil else { return (nil, state.end != nil) }
+            guard ContinuousClock.now >= deadline else { return (nil, false) }
+            return (state.finish(.failure(expired)), true)
+        }
+        wakeups?.run()
+        return done
+    }
+}
+
+/// Whom to wake and what to cancel, once the state's lock is released.
+private struct Wakeups {
+    var consumer: CheckedContinuation<Void, Never>?
+    var producer: CheckedContinuation<Void, Never>?
+    var reader: Task<Void, Never>?
+    var ticker: Task<Void, Never>?
+
+    func run() {
+        consumer?.resume()
+        producer?.resume()
+        reader?.cancel()
+        ticker?.cancel()
+    }
+}
