@@ -112,6 +112,7 @@ extension MaviFileSystem {
         guard let filter = view.filter(calendar: options.calendar) else { return [] }
         let full = try await fullListing()
         let listing: Listing
+        let filtered: Bool
         switch view {
         case .all, .byID, .day:
             // A day's query would be `datetime_taken` at or after its start, the only bound the
@@ -119,14 +120,19 @@ extension MaviFileSystem {
             // opened (a file manager opens them all). The day is taken from the full listing
             // instead (below), which costs no request.
             listing = full
+            filtered = false
         default:
             listing = try await list(filter)
-            remember(listing.videos)
+            filtered = true
         }
-        let key = ContentsKey(listings: [full.fetchedAt, listing.fetchedAt], naming: state.withLock { $0.namingGeneration })
-        if let cached = state.withLock({ $0.contents[view] }), cached.key == key {
+        let listings = [full.fetchedAt, listing.fetchedAt]
+        if let cached = state.withLock({ s in s.contents[view].flatMap { $0.key == ContentsKey(listings: listings, naming: s.namingGeneration) ? $0 : nil } }) {
             return cached.items
         }
+        // Once per fetched listing, not per lookup: it walks every video of the view, and a walk
+        // of the folder looks each of its files up.
+        if filtered { remember(listing.videos) }
+        let key = ContentsKey(listings: listings, naming: state.withLock { $0.namingGeneration })
         var videos = listing.videos
         if case .day(let y, let m, let d) = view, let range = DayRange(year: y, month: m, day: d, calendar: options.calendar) {
             // Videos captured that day, else uploaded that day, as their mtime says and as the
