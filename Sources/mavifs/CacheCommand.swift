@@ -99,12 +99,16 @@ struct CacheStatsCommand: ParsableCommand {
 
     func run() throws {
         let summary = CacheMaintenance.summary(directory: try cache.directory(config: config.load().settings(forMountpoint: nil)))
-        let percent = String(format: "%.1f", summary.hitRatio * 100)
+        let traffic = summary.lifetimeTraffic
+        // A mount adds its reads to these totals every few seconds and when it ends.
+        let hits = traffic.bytesFromCache + traffic.bytesFromNetwork == 0
+            ? "no reads yet"
+            : "\(String(format: "%.1f", summary.hitRatio * 100))% (\(formatBytes(traffic.bytesFromCache)) from the cache, \(formatBytes(traffic.bytesFromNetwork)) from the network)"
         print("""
             cache      \(summary.directory)\(summary.inUse ? "  (in use)" : "")
             cached     \(formatBytes(summary.bytesCached)) in \(summary.files) videos (\(summary.completeFiles) complete)
             on disk    \(formatBytes(summary.bytesOnDisk))
-            hit ratio  \(percent)% (\(formatBytes(summary.lifetimeTraffic.bytesFromCache)) from the cache, \(formatBytes(summary.lifetimeTraffic.bytesFromNetwork)) from the network)
+            hit ratio  \(hits)
             """)
     }
 }
@@ -297,5 +301,5 @@ private final class WarmProgress: Sendable {
 }
 
 private func formatBytes(_ count: Int64) -> String {
-    ByteCountFormatter.string(fromByteCount: count, countStyle: .binary)
+    count == 0 ? "0 bytes" : ByteCountFormatter.string(fromByteCount: count, countStyle: .binary)
 }
