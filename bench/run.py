@@ -32,7 +32,12 @@ def machine(config: Config) -> list:
         cpu = next((line.split(":", 1)[1].strip() for line in f if line.startswith("model name")), "unknown CPU")
     with open("/proc/meminfo") as f:
         memory = int(f.readline().split()[1]) / (1 << 20)
-    commit = first_line(["git", "-C", config.root, "describe", "--always", "--dirty"])
+    # The run itself writes its results and the README's table: only other changes make it dirty.
+    commit = first_line(["git", "-C", config.root, "describe", "--always"])
+    changes = subprocess.run(["git", "-C", config.root, "status", "--porcelain", "--", ".", ":!bench/results", ":!README.md"],
+                             capture_output=True, text=True).stdout.strip()
+    if changes:
+        commit += "-dirty"
     packages = ", ".join(f"{p} {first_line(['dpkg-query', '-W', '-f=${Version}', p])}"
                          for p in ("rclone", "httpdirfs", "curl", "fio", "ffmpeg", "fuse3"))
     return [
