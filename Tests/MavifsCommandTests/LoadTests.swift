@@ -102,8 +102,6 @@ struct LoadTests {
                 tally.errors.append("readdir \(dir): \(error)")
                 continue
             }
-            // A by-date month lists its days; each day is a listing of its own, not walked.
-            let isMonth = dir.split(separator: "/").suffix(3).first == "by-date"
             for name in names where Date() < deadline {
                 let path = dir + "/" + name
                 var st = stat()
@@ -112,7 +110,7 @@ struct LoadTests {
                     continue
                 }
                 tally.entries += 1
-                if (st.st_mode & S_IFMT) == S_IFDIR, !isMonth { queue.append(path) }
+                if (st.st_mode & S_IFMT) == S_IFDIR { queue.append(path) }
             }
         }
         return tally
