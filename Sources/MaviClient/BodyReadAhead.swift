@@ -16,7 +16,9 @@ import Synchronization
 ///   connection. Time the consumer spends between takes does not count, even while the reader
 ///   waits on the network then.
 /// - End: the body's end or failure reaches the consumer after every byte read before it.
-/// - ``stop()`` (the consumer dropped the body) cancels the reader.
+/// - ``stop()`` (the consumer dropped the body) cancels the reader. The owner must call it: the
+///   reader task holds this object until the body ends, so dropping it alone stops nothing
+///   (`ChunkSource` calls it from its `deinit`).
 final class BodyReadAhead: Sendable {
     private struct State {
         var buffered = CircularBuffer<ByteBuffer>()
@@ -72,8 +74,6 @@ final class BodyReadAhead: Sendable {
         let reader = Task { [self] in await self.read(body) }
         state.withLock { $0.reader = reader }
     }
-
-    deinit { stop() }
 
     // MARK: - The consumer
 

@@ -103,6 +103,9 @@ extension VideoReader {
                     try ticket.file.write(run, at: position)
                     wrote = Int64(length)
                 }
+                // Written or skipped: let go of the bytes now, not when the next batch comes (the
+                // read-ahead counts them as freed once this batch was taken).
+                run.removeAll(keepingCapacity: true)
                 position += Int64(length)
                 if position == geometry.end(of: block) {
                     logger.trace("download passed a block", metadata: ["video_no": "\(ticket.key.videoNo)", "block": "\(block)", "wrote": "\(wrote > 0)"])
