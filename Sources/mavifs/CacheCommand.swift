@@ -299,7 +299,3 @@ private final class WarmProgress: Sendable {
         return "\(formatBytes(Int64(Double(bytes) / elapsed)))/s"
     }
 }
-
-private func formatBytes(_ count: Int64) -> String {
-    count == 0 ? "0 bytes" : ByteCountFormatter.string(fromByteCount: count, countStyle: .binary)
-}

@@ -148,13 +148,13 @@ private struct Report {
             lines.append("  videos     \(videos)\(age)\(status.listingStale ? " (the last refresh failed: this is the previous listing)" : "")")
         }
         let cache = status.cache
-        let cap = cache.maxBytes > 0 ? " of \(Self.bytes(cache.maxBytes))" : ""
-        lines.append("  cache      \(Self.bytes(cache.bytesCached))\(cap) in \(cache.files) videos (\(cache.completeFiles) complete), \(cache.directory)")
+        let cap = cache.maxBytes > 0 ? " of \(formatBytes(cache.maxBytes))" : ""
+        lines.append("  cache      \(formatBytes(cache.bytesCached))\(cap) in \(cache.files) videos (\(cache.completeFiles) complete), \(cache.directory)")
         if cache.bytesFromCache + cache.bytesFromNetwork == 0 {
             lines.append("  hit ratio  no reads yet")
         } else {
             let percent = String(format: "%.1f", cache.hitRatio * 100)
-            lines.append("  hit ratio  \(percent)% (\(Self.bytes(cache.bytesFromCache)) from the cache, \(Self.bytes(cache.bytesFromNetwork)) from the network)")
+            lines.append("  hit ratio  \(percent)% (\(formatBytes(cache.bytesFromCache)) from the cache, \(formatBytes(cache.bytesFromNetwork)) from the network)")
         }
         guard condition == .up else {
             lines.append(contentsOf: errorLines(status))
@@ -168,7 +168,7 @@ private struct Report {
                 let percent = d.size > 0 ? Int(d.received * 100 / d.size) : 100
                 let attempt = d.attempt > 1 ? ", attempt \(d.attempt)" : ""
                 let background = d.background ? ", in the background" : ""
-                lines.append("             \(d.name ?? d.videoNo)  \(percent)% (\(Self.bytes(d.received)) of \(Self.bytes(d.size))\(attempt)\(background))")
+                lines.append("             \(d.name ?? d.videoNo)  \(percent)% (\(formatBytes(d.received)) of \(formatBytes(d.size))\(attempt)\(background))")
             }
         }
         if let metrics = status.metricsURL { lines.append("  metrics    \(metrics)") }
@@ -183,10 +183,6 @@ private struct Report {
             lines.append("             \(Self.time(event.time)) \(event.level): \(event.message)")
         }
         return lines
-    }
-
-    static func bytes(_ count: Int64) -> String {
-        count == 0 ? "0 bytes" : ByteCountFormatter.string(fromByteCount: count, countStyle: .binary)
     }
 
     static func seconds(_ value: Double) -> String {

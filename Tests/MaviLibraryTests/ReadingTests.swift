@@ -201,9 +201,8 @@ struct CachedFileRangeTests {
                     let range = try await reader.cachedFileRange(video, offset: UInt64(offset), size: 131_072)
                     #expect(range.offset == Int64(offset))
                     #expect(range.length == min(131_072, fixture.source.count - offset))
-                    var bytes = [UInt8](repeating: 0, count: range.length)
-                    let n = bytes.withUnsafeMutableBytes { pread(range.descriptor, $0.baseAddress, range.length, off_t(range.offset)) }
-                    #expect(n == range.length)
+                    let bytes = bytesIn(range)
+                    #expect(bytes.count == range.length)
                     #expect(bytes[...] == fixture.source[offset..<(offset + range.length)])
                 }
                 let end = try await reader.cachedFileRange(video, offset: UInt64(fixture.source.count), size: 10)
@@ -226,10 +225,9 @@ struct CachedFileRangeTests {
                 _ = try await reader.read(video, offset: 0, size: fixture.source.count)
                 let range = try #require(reader.cachedFileRangeIfPresent(video, offset: 200_000, size: 131_072))
                 #expect(range.offset == 200_000 && range.length == 131_072)
-                var bytes = [UInt8](repeating: 0, count: range.length)
-                let n = bytes.withUnsafeMutableBytes { pread(range.descriptor, $0.baseAddress, range.length, off_t(range.offset)) }
+                let bytes = bytesIn(range)
                 reader.release(range)
-                #expect(n == range.length && bytes[...] == fixture.source[200_000..<331_072])
+                #expect(bytes.count == range.length && bytes[...] == fixture.source[200_000..<331_072])
                 #expect(reader.cachedFileRangeIfPresent(video, offset: UInt64(fixture.source.count), size: 10)?.length == 0)
                 #expect(fixture.downloads(video) == 1)
             }
