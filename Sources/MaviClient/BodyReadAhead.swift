@@ -11,10 +11,10 @@ import Synchronization
 /// - Memory: the reader reads only while the bytes buffered plus the batch last handed over (the
 ///   consumer holds it until it asks again) are under `limit`, so a body holds at most `limit`
 ///   plus one chunk.
-/// - Idle timeout: a consumer that waits on an empty buffer for longer than `idleLimit` gets
-///   `expired`, and the reader is cancelled, which cancels the request and closes its
-///   connection. Time the consumer spends between takes does not count, even while the reader
-///   waits on the network then.
+/// - Idle timeout: a consumer that waits on an empty buffer for longer than `idleLimit` (on
+///   `clock`) gets `expired`, and the reader is cancelled, which cancels the request and closes
+///   its connection. Time the consumer spends between takes does not count, even while the
+///   reader waits on the network then.
 /// - End: the body's end or failure reaches the consumer after every byte read before it.
 /// - ``stop()`` (the consumer dropped the body) cancels the reader. The owner must call it: the
 ///   reader task holds this object until the body ends, so dropping it alone stops nothing
@@ -28,11 +28,14 @@ final class BodyReadAhead: Sendable {
         /// How the body ended, once it has; the consumer sees it after the buffered chunks.
         var end: Result<Void, any Error>?
         var consumer: CheckedContinuation<Void, Never>?
-        var deadline: ContinuousClock.Instant?
+        /// When the consumer's current wait expires, on the clock; `nil` while it does not wait.
+        var deadline: Duration?
         var producer: CheckedContinuation<Void, Never>?
         var stopped = false
         var reader: Task<Void, Never>?
-        var ticker: Task<Void, Never>?
+        var watchdog: Task<Void, Never>?
+        /// The watchdog's continuation while it waits for the consumer to wait.
+        var watchdogIdle: CheckedContinuation<Duration?, Never>?
 
         /// The reader's continuation when it waits and there is room again.
         mutating func takeProducerIfRoom(limit: Int) -> CheckedContinuation<Void, Never>? {
@@ -44,10 +47,11 @@ final class BodyReadAhead: Sendable {
         mutating func finish(_ result: Result<Void, any Error>) -> Wakeups {
             if end == nil { end = result }
             deadline = nil
-            var wakeups = Wakeups(consumer: consumer, producer: producer, ticker: ticker)
+            var wakeups = Wakeups(consumer: consumer, producer: producer, watchdog: watchdog, watchdogIdle: watchdogIdle)
             consumer = nil
             producer = nil
-            ticker = nil
+            watchdog = nil
+            watchdogIdle = nil
             if case .failure = result {
                 stopped = true
                 wakeups.reader = reader
@@ -61,16 +65,19 @@ final class BodyReadAhead: Sendable {
     let batchLimit: Int
     let idleLimit: Duration?
     private let expired: any Error
+    private let clock: TimeSource
     private let state = Mutex(State())
 
     /// Starts reading `body` at once.
     init<Body: AsyncSequence & Sendable>(
-        _ body: Body, limit: Int = 1 << 20, batchLimit: Int = 256 << 10, idleLimit: Duration?, expired: any Error
+        _ body: Body, limit: Int = 1 << 20, batchLimit: Int = 256 << 10, idleLimit: Duration?, expired: any Error,
+        clock: TimeSource = .continuous
     ) where Body.Element == ByteBuffer {
         self.limit = max(limit, 1)
         self.batchLimit = max(batchLimit, 1)
         self.idleLimit = idleLimit
         self.expired = expired
+        self.clock = clock
         let reader = Task { [self] in await self.read(body) }
         state.withLock { $0.reader = reader }
     }
@@ -111,17 +118,21 @@ final class BodyReadAhead: Sendable {
     }
 
     private func waitForChunks() async throws {
-        let needsTicker = state.withLock { $0.ticker == nil && idleLimit != nil }
-        if needsTicker { startTicker() }
+        let needsWatchdog = state.withLock { $0.watchdog == nil && $0.end == nil && idleLimit != nil }
+        if needsWatchdog { startWatchdog() }
         await withTaskCancellationHandler {
             await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-                let ready = state.withLock { state -> Bool in
-                    guard state.buffered.isEmpty, state.end == nil, !Task.isCancelled else { return true }
+                let (ready, watchdog) = state.withLock { state -> (Bool, (CheckedContinuation<Duration?, Never>, Duration)?) in
+                    guard state.buffered.isEmpty, state.end == nil, !Task.isCancelled else { return (true, nil) }
                     state.consumer = continuation
-                    state.deadline = idleLimit.map { ContinuousClock.now + $0 }
-                    return false
+                    guard let idleLimit else { return (false, nil) }
+                    let deadline = clock.now + idleLimit
+                    state.deadline = deadline
+                    defer { state.watchdogIdle = nil }
+                    return (false, state.watchdogIdle.map { ($0, deadline) })
                 }
                 if ready { continuation.resume() }
+                if let (idle, deadline) = watchdog { idle.resume(returning: deadline) }
             }
         } onCancel: {
             finish(.failure(CancellationError()))
@@ -136,6 +147,12 @@ final class BodyReadAhead: Sendable {
     func stop() {
         finish(.failure(CancellationError()))
     }
+
+    /// Whether the reader waits for room in the buffer, whether the consumer waits for bytes,
+    /// and how many bytes wait in the buffer: what a test waits for instead of sleeping.
+    var readerWaitsForRoom: Bool { state.withLock { $0.producer != nil } }
+    var consumerWaits: Bool { state.withLock { $0.consumer != nil } }
+    var bufferedBytes: Int { state.withLock { $0.bufferedBytes } }
 
     // MARK: - The reader
 
@@ -188,32 +205,45 @@ final class BodyReadAhead: Sendable {
 
     // MARK: - The idle timeout
 
-    /// Looks four times per limit, and at least once a second, so a stall is noticed at most a
-    /// quarter of the limit (or a second) late. One ticker per body, not a timer per wait: a
-    /// cancelled sleep stays queued until its deadline.
-    private func startTicker() {
-        guard let idleLimit else { return }
-        let tick = min(idleLimit / 4, .seconds(1))
-        let ticker = Task { [weak self] in
-            while !Task.isCancelled {
-                try? await Task.sleep(for: tick)
-                guard let self, !self.expireOverdueWait() else { return }
+    /// One task per body sleeps until the deadline of the consumer's current wait, and fails the
+    /// wait if it is still waiting then: one sleep per wait that is still on at its deadline,
+    /// rather than a timer per take (a cancelled sleep stays queued until its deadline) or a
+    /// periodic tick (which notices a stall only at its next tick).
+    private func startWatchdog() {
+        let watchdog = Task { [weak self] in
+            while let deadline = await self?.nextDeadline() {
+                guard let self else { return }
+                do { try await self.clock.sleep(until: deadline) } catch { return }
+                if self.expireOverdueWait() { return }
             }
         }
         let extra = state.withLock { state -> Task<Void, Never>? in
-            guard state.ticker == nil, state.end == nil else { return ticker }
-            state.ticker = ticker
+            guard state.watchdog == nil, state.end == nil else { return watchdog }
+            state.watchdog = watchdog
             return nil
         }
         extra?.cancel()
     }
 
-    /// Fails the consumer's wait when it is overdue; `true` when the body has ended (the ticker
-    /// is done).
+    /// The deadline of the consumer's wait, once it waits; `nil` once the body has ended.
+    private func nextDeadline() async -> Duration? {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Duration?, Never>) in
+            let answer = state.withLock { state -> Duration?? in
+                if state.end != nil || Task.isCancelled { return .some(nil) }
+                if let deadline = state.deadline { return .some(deadline) }
+                state.watchdogIdle = continuation
+                return .none
+            }
+            if let answer { continuation.resume(returning: answer) }
+        }
+    }
+
+    /// Fails the consumer's wait when it is overdue; `true` when the body has ended (the
+    /// watchdog is done).
     private func expireOverdueWait() -> Bool {
         let (wakeups, done) = state.withLock { state -> (Wakeups?, Bool) in
             guard let deadline = state.deadline, state.consumer != nil else { return (nil, state.end != nil) }
-            guard ContinuousClock.now >= deadline else { return (nil, false) }
+            guard clock.now >= deadline else { return (nil, false) }
             return (state.finish(.failure(expired)), true)
         }
         wakeups?.run()
@@ -226,12 +256,14 @@ private struct Wakeups {
     var consumer: CheckedContinuation<Void, Never>?
     var producer: CheckedContinuation<Void, Never>?
     var reader: Task<Void, Never>?
-    var ticker: Task<Void, Never>?
+    var watchdog: Task<Void, Never>?
+    var watchdogIdle: CheckedContinuation<Duration?, Never>?
 
     func run() {
         consumer?.resume()
         producer?.resume()
+        watchdogIdle?.resume(returning: nil)
         reader?.cancel()
-        ticker?.cancel()
+        watchdog?.cancel()
     }
 }

@@ -19,12 +19,14 @@ actor RateLimiter {
 
     private let capacity: Int
     private let window: Duration
+    private let clock: TimeSource
     /// One entry per recent request: when its answer arrived, or `nil` while it is under way.
-    private var entries: [ContinuousClock.Instant?] = []
+    private var entries: [Duration?] = []
     private var waiters: [(id: UInt64, continuation: CheckedContinuation<Void, any Error>)] = []
     private var nextWaiterID: UInt64 = 0
 
-    init(limit: RateLimit, slack: Duration = .zero) {
+    init(limit: RateLimit, slack: Duration = .zero, clock: TimeSource = .continuous) {
+        self.clock = clock
         capacity = max(1, limit.requests)
         window = .seconds(max(0, limit.perSeconds)) + slack
         entries.reserveCapacity(capacity)
@@ -39,17 +41,20 @@ actor RateLimiter {
                 return Permit(index: entries.count - 1)
             }
             if let oldest = oldestFinished() {
-                let slot = max(ContinuousClock.now, entries[oldest]! + window)
+                let answered = entries[oldest]!
+                let slot = max(clock.now, answered + window)
                 // Reserved now, so that waiters behind this one count from other entries.
                 entries[oldest] = nil
                 let permit = Permit(index: oldest)
-                let wait = slot - .now
+                let wait = slot - clock.now
                 if wait > .zero {
                     onWait?(wait)
                     do {
-                        try await Task.sleep(until: slot, clock: .continuous)
+                        try await clock.sleep(until: slot)
                     } catch {
-                        release(permit)
+                        // Nothing was sent: the slot goes back as it was, for the next caller.
+                        entries[oldest] = answered
+                        wakeWaiter()
                         throw error
                     }
                 }
@@ -62,11 +67,18 @@ actor RateLimiter {
 
     /// Records that the permit's request has its answer (or failed) now.
     func release(_ permit: Permit) {
-        entries[permit.index] = .now
+        entries[permit.index] = clock.now
+        wakeWaiter()
+    }
+
+    private func wakeWaiter() {
         if !waiters.isEmpty {
             waiters.removeFirst().continuation.resume()
         }
     }
+
+    /// How many callers wait for a request under way to finish: what a test waits for.
+    var waitingForRelease: Int { waiters.count }
 
     private func oldestFinished() -> Int? {
         var oldest: Int?

@@ -1,6 +1,7 @@
 import NIOCore
 import Synchronization
 import Testing
+import TestSupport
 
 @testable import MaviClient
 
@@ -56,7 +57,7 @@ struct BodyReadAheadTests {
         let body = CountingBody(count: 200, size: 1_000)
         let reader = BodyReadAhead(body, limit: 16_000, batchLimit: 8_000, idleLimit: .seconds(10), expired: Expired())
         // Nobody takes: the reader fills the buffer and waits.
-        try await Task.sleep(for: .milliseconds(200))
+        try await waitUntil("the reader waits for room") { reader.readerWaitsForRoom }
         let ahead = body.produced.value
         #expect(ahead >= 16 && ahead <= 17, "read \(ahead) chunks ahead")
 
@@ -72,30 +73,35 @@ struct BodyReadAheadTests {
     func handedBatchCounts() async throws {
         let body = CountingBody(count: 100, size: 1_000)
         let reader = BodyReadAhead(body, limit: 10_000, batchLimit: 10_000, idleLimit: nil, expired: Expired())
-        try await Task.sleep(for: .milliseconds(100))
+        try await waitUntil("the reader waits for room") { reader.readerWaitsForRoom }
         let first = try #require(try await reader.take())
         #expect(first.count == 10)
-        try await Task.sleep(for: .milliseconds(100))
         // The ten chunks are out but still held: the reader may not refill behind them.
-        #expect(body.produced.value <= 11)
+        #expect(reader.readerWaitsForRoom)
+        #expect(body.produced.value == 10)
         _ = try await takeAll(reader)
     }
 
-    @Test("a wait past the idle limit fails with the given error and cancels the body")
+    @Test("a wait past the idle limit fails with the given error at that moment and cancels the body")
     func stall() async throws {
         let (body, source) = AsyncThrowingStream<ByteBuffer, any Error>.makeStream()
         let terminated = Flag()
         source.onTermination = { _ in terminated.set() }
         source.yield(ByteBuffer(string: "first"))
-        let reader = BodyReadAhead(body, idleLimit: .milliseconds(200), expired: Expired())
+        let clock = ManualClock()
+        let reader = BodyReadAhead(body, idleLimit: .milliseconds(200), expired: Expired(), clock: TimeSource(clock))
         let first = try #require(try await reader.take())
         #expect(first.map { String(buffer: $0) } == ["first"])
-        let started = ContinuousClock.now
-        await #expect(throws: Expired.self) { try await reader.take() }
-        let waited = ContinuousClock.now - started
-        #expect(waited >= .milliseconds(200) && waited < .seconds(5))
-        try await Task.sleep(for: .milliseconds(100))
-        #expect(terminated.isSet, "the stalled body was cancelled")
+        let waiting = Task { try await reader.take() }
+        // The watchdog sleeps until the wait's deadline, and not a moment less.
+        try await waitUntil("the consumer waits") { reader.consumerWaits }
+        try await clock.waitForSleepers()
+        #expect(clock.sleepers == [.milliseconds(200)])
+        clock.advance(by: .milliseconds(199))
+        #expect(clock.sleepers == [.milliseconds(1)], "one millisecond early, the wait is still on")
+        clock.advance(by: .milliseconds(1))
+        await #expect(throws: Expired.self) { try await waiting.value }
+        try await waitUntil("the stalled body is cancelled") { terminated.isSet }
         // Once failed, it stays failed.
         await #expect(throws: Expired.self) { try await reader.take() }
     }
@@ -103,16 +109,47 @@ struct BodyReadAheadTests {
     @Test("time between takes does not count as idle, even while the body is slow meanwhile")
     func slowConsumer() async throws {
         let (body, source) = AsyncThrowingStream<ByteBuffer, any Error>.makeStream()
+        let clock = ManualClock()
+        let reader = BodyReadAhead(body, idleLimit: .milliseconds(200), expired: Expired(), clock: TimeSource(clock))
+        // The consumer waits for the first bytes, which come just before its deadline.
+        let first = Task { try await reader.take() }
+        try await clock.waitForSleepers()
+        clock.advance(by: .milliseconds(150))
         source.yield(ByteBuffer(string: "a"))
-        let reader = BodyReadAhead(body, idleLimit: .milliseconds(200), expired: Expired())
-        _ = try await reader.take()
-        // The body sends nothing for well over the limit while the consumer is busy...
-        try await Task.sleep(for: .milliseconds(700))
+        #expect(try await first.value?.map { String(buffer: $0) } == ["a"])
+        // The body sends nothing for well over the limit while the consumer is busy: the watchdog
+        // wakes at the old deadline, finds nobody waiting, and does not fail anything.
+        clock.advance(by: .milliseconds(700))
         source.yield(ByteBuffer(string: "b"))
         source.finish()
-        // ...and the next take gets the rest.
+        // ...and the next takes get the rest, however long the reader takes to move it over:
+        // the clock does not move meanwhile.
         let rest = try await takeAll(reader)
         #expect(rest.bytes == Array("b".utf8))
+    }
+
+    @Test("a consumer that waits again gets a new idle limit from then on")
+    func deadlinePerWait() async throws {
+        let (body, source) = AsyncThrowingStream<ByteBuffer, any Error>.makeStream()
+        let clock = ManualClock()
+        let reader = BodyReadAhead(body, idleLimit: .milliseconds(200), expired: Expired(), clock: TimeSource(clock))
+        let first = Task { try await reader.take() }
+        try await clock.waitForSleepers()
+        clock.advance(by: .milliseconds(100))
+        source.yield(ByteBuffer(string: "a"))
+        _ = try await first.value
+        // A second wait starts 100 ms into the first one's limit; it may last its own 200 ms.
+        let second = Task { try await reader.take() }
+        try await waitUntil("the second wait has begun") { reader.consumerWaits }
+        clock.advance(by: .milliseconds(100))
+        // The first deadline has passed: the watchdog finds the wait not overdue and sleeps on to
+        // the second deadline, 100 ms away.
+        try await waitUntil("the watchdog sleeps until the second deadline") { clock.sleepers == [.milliseconds(100)] }
+        clock.advance(by: .milliseconds(99))
+        source.yield(ByteBuffer(string: "b"))
+        #expect(try await second.value?.map { String(buffer: $0) } == ["b"])
+        source.finish()
+        #expect(try await reader.take() == nil)
     }
 
     @Test("a failure reaches the consumer after the bytes read before it")
@@ -123,10 +160,11 @@ struct BodyReadAheadTests {
         source.yield(ByteBuffer(string: "two"))
         source.finish(throwing: Cut())
         let reader = BodyReadAhead(body, idleLimit: .seconds(10), expired: Expired())
-        try await Task.sleep(for: .milliseconds(50))
-        let batch = try #require(try await reader.take())
-        #expect(batch.map { String(buffer: $0) } == ["one", "two"])
-        await #expect(throws: Cut.self) { try await reader.take() }
+        var chunks: [String] = []
+        await #expect(throws: Cut.self) {
+            while let batch = try await reader.take() { chunks += batch.map { String(buffer: $0) } }
+        }
+        #expect(chunks == ["one", "two"])
     }
 
     /// Sends `first`, then nothing until cancelled. Its iterator going away (which, for an HTTP
@@ -161,13 +199,14 @@ struct BodyReadAheadTests {
         for limit in [1 << 20, 1] {
             let body = EndlessBody(first: ["x", "y"])
             let reader = BodyReadAhead(body, limit: limit, idleLimit: nil, expired: Expired())
-            try await Task.sleep(for: .milliseconds(50))
+            if limit == 1 {
+                try await waitUntil("the reader waits for room") { reader.readerWaitsForRoom }
+            } else {
+                try await waitUntil("both chunks are buffered") { reader.bufferedBytes == 2 }
+            }
             #expect(!body.released.isSet)
             reader.stop()
-            for _ in 0..<100 where !body.released.isSet {
-                try await Task.sleep(for: .milliseconds(10))
-            }
-            #expect(body.released.isSet, "limit \(limit)")
+            try await waitUntil("the body is released, limit \(limit)") { body.released.isSet }
             // What was buffered still comes out, then the end.
             await #expect(throws: CancellationError.self) { while try await reader.take() != nil {} }
         }
@@ -180,12 +219,8 @@ struct BodyReadAheadTests {
         source.onTermination = { _ in terminated.set() }
         let reader = BodyReadAhead(body, idleLimit: .seconds(30), expired: Expired())
         let consumer = Task { try await reader.take() }
-        try await Task.sleep(for: .milliseconds(50))
         consumer.cancel()
         await #expect(throws: CancellationError.self) { try await consumer.value }
-        for _ in 0..<100 where !terminated.isSet {
-            try await Task.sleep(for: .milliseconds(10))
-        }
-        #expect(terminated.isSet)
+        try await waitUntil("the body is cancelled") { terminated.isSet }
     }
 }

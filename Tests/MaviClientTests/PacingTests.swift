@@ -3,6 +3,7 @@ import MaviAPI
 @testable import MaviClient
 import Synchronization
 import Testing
+import TestSupport
 
 @Suite("Pacing", .timeLimit(.minutes(1)))
 struct PacingTests {
@@ -12,55 +13,85 @@ struct PacingTests {
         await limiter.release(permit)
     }
 
-    @Test("the limiter lets a burst through, then one window per burst")
-    func limiterTiming() async throws {
-        let limiter = RateLimiter(limit: RateLimit(requests: 10, perSeconds: 0.5))
-        let started = ContinuousClock.now
-        var grants: [Duration] = []
-        for _ in 0..<25 {
-            try await pass(limiter)
-            grants.append(ContinuousClock.now - started)
-        }
-        // 10 at once, 10 after one window, 5 after two: a grant can be late on a busy machine,
-        // never early.
-        #expect(grants[9] < .milliseconds(450))
-        for (index, grant) in grants.enumerated() {
-            #expect(grant >= .milliseconds(500) * (index / 10))
-        }
-    }
-
-    @Test("concurrent waiters are all paced")
-    func concurrentWaiters() async throws {
-        let limiter = RateLimiter(limit: RateLimit(requests: 5, perSeconds: 0.2))
-        let started = ContinuousClock.now
-        let grants = try await withThrowingTaskGroup(of: Duration.self) { group in
-            for _ in 0..<15 {
+    /// Grants on a clock that moves only when every task is parked (sleeping on the clock,
+    /// waiting for a release, or done), to the next sleeper's deadline: so each grant happens at
+    /// the exact time the limiter chose, however slowly the tasks run.
+    private func grantTimes(
+        _ limiter: RateLimiter, on clock: ManualClock, tasks: Int, passesPerTask: Int = 1
+    ) async throws -> [Duration] {
+        let tally = GrantTally()
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for _ in 0..<tasks {
                 group.addTask {
-                    try await self.pass(limiter)
-                    return ContinuousClock.now - started
+                    for _ in 0..<passesPerTask {
+                        let permit = try await limiter.acquire()
+                        tally.granted(at: clock.now.offset)
+                        await limiter.release(permit)
+                    }
+                    tally.taskDone()
                 }
             }
-            return try await group.reduce(into: []) { $0.append($1) }.sorted()
+            while tally.tasksDone < tasks {
+                let parked = clock.sleepers.count + (await limiter.waitingForRelease) + tally.tasksDone
+                if parked == tasks, let next = clock.sleepers.first {
+                    clock.advance(by: next)
+                } else {
+                    try await Task.sleep(for: .milliseconds(1))
+                }
+            }
+            try await group.waitForAll()
         }
-        for (index, grant) in grants.enumerated() {
-            #expect(grant >= .milliseconds(200) * (index / 5))
-        }
+        return tally.grants.sorted()
+    }
+
+    private final class GrantTally: Sendable {
+        private let state = Mutex<(grants: [Duration], done: Int)>(([], 0))
+        func granted(at time: Duration) { state.withLock { $0.grants.append(time) } }
+        func taskDone() { state.withLock { $0.done += 1 } }
+        var grants: [Duration] { state.withLock { $0.grants } }
+        var tasksDone: Int { state.withLock { $0.done } }
+    }
+
+    @Test("the limiter lets a burst through, then one window per burst, exactly")
+    func limiterTiming() async throws {
+        let clock = ManualClock()
+        let limiter = RateLimiter(limit: RateLimit(requests: 10, perSeconds: 0.5), clock: TimeSource(clock))
+        let grants = try await grantTimes(limiter, on: clock, tasks: 1, passesPerTask: 25)
+        // 10 at once, 10 after one window, 5 after two.
+        let expected = [Duration](repeating: .zero, count: 10) + .init(repeating: .milliseconds(500), count: 10)
+            + .init(repeating: .milliseconds(1000), count: 5)
+        #expect(grants == expected)
+    }
+
+    @Test("concurrent waiters are all paced, none early and none late")
+    func concurrentWaiters() async throws {
+        let clock = ManualClock()
+        let limiter = RateLimiter(limit: RateLimit(requests: 5, perSeconds: 0.2), clock: TimeSource(clock))
+        let grants = try await grantTimes(limiter, on: clock, tasks: 15)
+        let expected = [Duration](repeating: .zero, count: 5) + .init(repeating: .milliseconds(200), count: 5)
+            + .init(repeating: .milliseconds(400), count: 5)
+        #expect(grants == expected)
     }
 
     @Test("a request still under way holds its place until its answer arrives")
     func requestsUnderWay() async throws {
-        let limiter = RateLimiter(limit: RateLimit(requests: 1, perSeconds: 0.1))
+        let clock = ManualClock()
+        let limiter = RateLimiter(limit: RateLimit(requests: 1, perSeconds: 0.1), clock: TimeSource(clock))
         let first = try await limiter.acquire()
-        let started = ContinuousClock.now
         let second = Task {
             let permit = try await limiter.acquire()
             await limiter.release(permit)
-            return ContinuousClock.now - started
+            return clock.now.offset
         }
-        try await Task.sleep(for: .milliseconds(300))
+        try await waitUntil("the second request waits for the first") { await limiter.waitingForRelease == 1 }
+        clock.advance(by: .milliseconds(300))
+        #expect(clock.sleepers.isEmpty, "nothing sleeps while the first is under way")
         await limiter.release(first)
         // Not 0.1 s after the first was sent, but 0.1 s after its answer.
-        #expect(try await second.value >= .milliseconds(400))
+        try await clock.waitForSleepers()
+        #expect(clock.sleepers == [.milliseconds(100)])
+        clock.advance(by: .milliseconds(100))
+        #expect(try await second.value == .milliseconds(400))
     }
 
     @Test("a waiter that is cancelled leaves the queue")
@@ -68,21 +99,33 @@ struct PacingTests {
         let limiter = RateLimiter(limit: RateLimit(requests: 1, perSeconds: 0.05))
         let held = try await limiter.acquire()
         let waiter = Task { try await limiter.acquire() }
-        try await Task.sleep(for: .milliseconds(50))
+        try await waitUntil("the waiter queues") { await limiter.waitingForRelease == 1 }
         waiter.cancel()
         await #expect(throws: CancellationError.self) { _ = try await waiter.value }
+        try await waitUntil("the waiter has left the queue") { await limiter.waitingForRelease == 0 }
         await limiter.release(held)
         try await pass(limiter)
     }
 
-    @Test("a waiter hears how long it waits")
+    @Test("a waiter hears how long it waits, and a sleep that is cancelled gives its slot back")
     func waitCallback() async throws {
-        let limiter = RateLimiter(limit: RateLimit(requests: 1, perSeconds: 0.3))
+        let clock = ManualClock()
+        let limiter = RateLimiter(limit: RateLimit(requests: 1, perSeconds: 0.3), clock: TimeSource(clock))
         try await pass(limiter) { _ in Issue.record("the first request must not wait") }
+        clock.advance(by: .milliseconds(100))
         let heard = Mutex<Duration?>(nil)
-        try await pass(limiter) { wait in heard.withLock { $0 = wait } }
-        let wait = try #require(heard.withLock { $0 })
-        #expect(wait > .milliseconds(200) && wait <= .milliseconds(300))
+        let second = Task { try await self.pass(limiter) { wait in heard.withLock { $0 = wait } } }
+        try await clock.waitForSleepers()
+        #expect(heard.withLock { $0 } == .milliseconds(200))
+        second.cancel()
+        await #expect(throws: CancellationError.self) { try await second.value }
+        // The cancelled waiter sent nothing, so its slot is as it was: the next caller gets it
+        // 0.3 s after the first answer, not 0.3 s after the cancellation.
+        let third = Task { try await self.pass(limiter) }
+        try await clock.waitForSleepers()
+        #expect(clock.sleepers == [.milliseconds(200)])
+        clock.advance(by: .milliseconds(200))
+        try await third.value
     }
 
     @Test("list requests are paced at the configured rate, as the server sees them")
