@@ -10,6 +10,7 @@ import json
 import os
 import random
 import subprocess
+import threading
 import time
 import urllib.parse
 from dataclasses import dataclass
@@ -17,10 +18,13 @@ from dataclasses import dataclass
 from config import Config, MiB
 from procs import BenchError, drop_caches, log_tail, peak_rss_mib, read_through, run, timed, timed_together
 from results import Results
-from server import LIBRARY, VIDEOS, Video
-from systems import FileSystem
+from server import LIBRARY, SMALL, VIDEOS, Server, Video, counted
+from systems import FileSystem, Mavifs
 
 RSS_BUDGET_MIB = 100
+HEAD_BYTES = 16 << 10     # what a file manager reads of each file to sniff its type
+EACH_TIMEOUT = 1800       # seconds for one pass over the N small videos (rate limits may pace it)
+DOWNLOAD_WINDOW = 61      # the server's download limit is 12 per sliding minute, per key
 
 
 @dataclass
@@ -41,6 +45,10 @@ CASES = [
     Case("ls_cold", "Mount + first ls -l, {n} entries", "s", False, "ls -l of a local folder, dentries dropped"),
     Case("ls_warm", "ls -l, {n} entries, warm", "s", False, "ls -l of a local folder, warm"),
     Case("parallel_cold", "{readers} parallel readers of different {parallel} videos, cold", "MiB/s", True, "{readers} parallel curls"),
+    Case("small_head", "First 16 KiB of each of {small} small videos, one after another, cold", "s", False,
+         "a 16 KiB Range GET of each, a new connection each"),
+    Case("small_ffprobe", "ffprobe -show_format of each of {small} small videos, one after another, cold", "s", False,
+         "ffprobe of each file URL"),
     Case("rss_4g", "Peak RSS reading a {big} video", "MiB", False, f"the {RSS_BUDGET_MIB} MiB budget"),
 ]
 CASE_BY_ID = {c.id: c for c in CASES}
@@ -50,14 +58,16 @@ def sizes(videos: dict, library_size: int) -> dict:
     """The figures case titles are written with, from the videos actually seeded."""
     size = lambda n: f"{n / (1 << 30):.2f} GiB" if n >= 1 << 30 else f"{n / (1 << 20):.0f} MiB"
     return {"one": size(videos["faststart"].size), "big": size(videos["big"].size), "n": f"{library_size:,}",
-            "readers": len(videos["parallel"]), "parallel": size(videos["parallel"][0].size)}
+            "readers": len(videos["parallel"]), "parallel": size(videos["parallel"][0].size),
+            "small": len(videos["small"])}
 
 
 class Runner:
-    def __init__(self, config: Config, videos: dict, results: Results):
+    def __init__(self, config: Config, videos: dict, results: Results, server: Server):
         self.config = config
         self.videos = videos
         self.results = results
+        self.server = server
         self.runs = config.runs
 
     # --- helpers ----------------------------------------------------------------------------
@@ -92,6 +102,39 @@ class Runner:
             return
         self.results.add(case, system, samples)
         print(f"  {case:14} {system}: {self.results.summary(case, system)}", flush=True)
+
+    def _each(self, case: str, system: str, videos: list, one, fs: FileSystem | None = None) -> float:
+        """One pass of an "each of N videos" case: `one(video)` for each video, one after another,
+        each timed. A file that fails is counted as an error, not the end of the pass. Notes each
+        file's latency, the errors and what the server served (download-endpoint calls, file-URL
+        requests, bytes); returns the whole pass's seconds. A pass that outlasts EACH_TIMEOUT
+        (a read stuck in a filesystem) unmounts the filesystem to free it and fails."""
+        latencies, errors = [], []
+        before = self.server.stats()
+        start = time.perf_counter()
+
+        def work():
+            for video in videos:
+                began = time.perf_counter()
+                try:
+                    one(video)
+                except (BenchError, OSError, subprocess.SubprocessError, ValueError) as error:
+                    errors.append(f"{video.video_no}: {type(error).__name__}: {error}")
+                latencies.append(time.perf_counter() - began)
+        worker = threading.Thread(target=work, daemon=True)
+        worker.start()
+        worker.join(EACH_TIMEOUT)
+        if worker.is_alive():
+            if fs is not None:
+                fs.unmount()
+                worker.join(60)
+            raise BenchError(f"{len(latencies)} of {len(videos)} files done after {EACH_TIMEOUT} s")
+        elapsed = time.perf_counter() - start
+        served = counted(before, self.server.stats())
+        self.results.note_each(case, system, latencies, errors, served)
+        if len(errors) == len(videos):
+            raise BenchError(f"every file failed, e.g. {errors[0]}")
+        return elapsed
 
     # --- one filesystem ------------------------------------------------------------------------
 
@@ -149,6 +192,7 @@ class Runner:
             return sum(v.size for v in readers) / MiB / elapsed
         self._measure("parallel_cold", key, self.runs, parallel, fs)
 
+        self._small(fs, key)
         self._listing(fs, key)
 
         big = self.videos["big"]
@@ -159,6 +203,50 @@ class Runner:
             self.results.note_big_read(key, big.size / MiB / elapsed)
             return peak_rss_mib(fs.pid)
         self._measure("rss_4g", key, 1, peak_rss, fs)
+        fs.clear()
+
+    def _small(self, fs: FileSystem, key: str) -> None:
+        """What a file manager does to a folder of videos: the first bytes of each, then ffprobe."""
+        small = self.videos["small"]
+        path = fs.path
+        with open(small[0].local, "rb") as f:
+            head = f.read(HEAD_BYTES)
+
+        def read_head(video):
+            fd = os.open(path(video), os.O_RDONLY | os.O_CLOEXEC)
+            try:
+                data = b""
+                while len(data) < HEAD_BYTES:
+                    chunk = os.read(fd, HEAD_BYTES - len(data))
+                    if not chunk:
+                        break
+                    data += chunk
+            finally:
+                os.close(fd)
+            if data != head[:len(data)] or len(data) < min(HEAD_BYTES, video.size):
+                raise BenchError(f"the first {len(data)} bytes differ from the video's")
+
+        def settle():
+            """With the limits on (a WAN profile), downloads by video_no are 12 a sliding minute per
+            key, so what an earlier mount spent would tax this pass: each pass starts when the
+            server's window holds none, so that every pass (and run) starts with the same allowance."""
+            if self.config.wan and isinstance(fs, Mavifs):
+                fs.unmount()
+                print(f"  (waiting {DOWNLOAD_WINDOW} s for the server's download window to empty)", flush=True)
+                time.sleep(DOWNLOAD_WINDOW)
+
+        def heads():
+            settle()
+            self._fresh(fs, SMALL, [path(v) for v in small], [small[0].local])
+            return self._each("small_head", key, small, read_head, fs)
+        self._measure("small_head", key, self.runs, heads, fs)
+
+        def probes():
+            settle()
+            self._fresh(fs, SMALL, [path(v) for v in small], [small[0].local])
+            return self._each("small_ffprobe", key, small,
+                              lambda v: run(["ffprobe", "-v", "error", "-show_format", path(v)], 300), fs)
+        self._measure("small_ffprobe", key, self.runs, probes, fs)
         fs.clear()
 
     def _listing(self, fs: FileSystem, key: str) -> None:
@@ -225,7 +313,22 @@ class Runner:
             elapsed = timed_together([curl + [v.url] for v in readers], 900)
             return sum(v.size for v in readers) / MiB / elapsed
         self._measure("parallel_cold", "reference", self.runs, curls)
+        self._small_references()
         self.results.add("rss_4g", "reference", [RSS_BUDGET_MIB])
+
+    def _small_references(self) -> None:
+        small = self.videos["small"]
+
+        def heads():
+            self._cold([small[0].local])
+            return self._each("small_head", "reference", small, lambda v: http_range_get(v.url, [(0, HEAD_BYTES)]))
+        self._measure("small_head", "reference", self.runs, heads)
+
+        def probes():
+            self._cold([small[0].local])
+            return self._each("small_ffprobe", "reference", small,
+                              lambda v: run(["ffprobe", "-v", "error", "-show_format", v.url], 300))
+        self._measure("small_ffprobe", "reference", self.runs, probes)
 
 
 def fio_random_read(path: str, io_size: int) -> float:

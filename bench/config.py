@@ -3,11 +3,16 @@
 import os
 from dataclasses import dataclass, field
 
+from shaper import PROFILES, Profile
+
 MiB = 1 << 20
 GiB = 1 << 30
 
 # In the order of the table's columns. mavifs-no-range runs last, against a server restarted with --no-range.
 ALL_SYSTEMS = ["mavifs", "mavifs-no-range", "rclone", "httpdirfs"]
+
+# BENCH_LINK: loopback, or one of the shaping proxy's WAN profiles (bench/shaper.py).
+LINKS = ["loopback", *sorted(PROFILES)]
 
 
 @dataclass
@@ -20,6 +25,8 @@ class Config:
     systems: list = field(default_factory=list)
     drop_caches: bool = False
     update_readme: bool = True
+    link: str = "loopback"    # BENCH_LINK
+    small_videos: int = 30    # BENCH_SMALL_VIDEOS: the "each of N small videos" cases
 
     # Sizes of the generated videos: each is a short high-bitrate clip looped with -c copy.
     clip_seconds: int = 10    # the clip looped into the large videos (about 9 MB a second)
@@ -33,6 +40,19 @@ class Config:
     def cache(self) -> str:
         """Generated videos, the server's library and the filesystems' caches (gitignored)."""
         return os.path.join(self.root, "bench", ".cache")
+
+    @property
+    def profile(self) -> Profile | None:
+        """The WAN profile every client's traffic is shaped with; None on loopback."""
+        return PROFILES.get(self.link)
+
+    @property
+    def wan(self) -> bool:
+        return self.profile is not None
+
+    def results_name(self, date: str) -> str:
+        """bench/results/<date>.md on loopback, <date>-<profile>.md over a WAN profile."""
+        return date if not self.wan else f"{date}-{self.link}"
 
     @property
     def results_dir(self) -> str:
@@ -51,11 +71,19 @@ def from_environment(root: str) -> Config:
     unknown = [s for s in systems if s not in ALL_SYSTEMS]
     if unknown:
         raise SystemExit(f"BENCH_SYSTEMS: unknown {unknown}; known: {ALL_SYSTEMS}")
+    link = os.environ.get("BENCH_LINK", "loopback").strip() or "loopback"
+    if link not in LINKS:
+        raise SystemExit(f"BENCH_LINK: unknown {link!r}; known: {LINKS}")
+    small_videos = int(os.environ.get("BENCH_SMALL_VIDEOS", "30"))
+    if small_videos < 1:
+        raise SystemExit("BENCH_SMALL_VIDEOS must be at least 1")
     binary = os.environ.get("MAVIFS_BINARY") or os.path.join(root, ".build", "release", "mavifs")
     config = Config(
         root=root, mavifs=binary, quick=quick, runs=runs, library_size=library_size, systems=systems,
         drop_caches=os.environ.get("BENCH_DROP_CACHES", "0") not in ("", "0"),
-        update_readme=not quick and os.environ.get("BENCH_UPDATE_README", "1") not in ("", "0"))
+        # A WAN run has its own results file and leaves the README's (loopback) table alone.
+        update_readme=not quick and link == "loopback" and os.environ.get("BENCH_UPDATE_README", "1") not in ("", "0"),
+        link=link, small_videos=small_videos)
     if quick:
         # Same shapes, a tenth of the bytes: 2-second clips (about 18 MB).
         config.clip_seconds = 2

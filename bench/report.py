@@ -1,8 +1,10 @@
 """The results as a Markdown table with the targets checked, a PNG chart of the ratios, and the
 README's copy of the table."""
 
+import math
 import os
 import re
+import statistics
 
 from cases import CASE_BY_ID, CASES, RSS_BUDGET_MIB, Case
 from results import Results
@@ -51,8 +53,48 @@ def table(results: Results, systems: list, sizes: dict) -> str:
                 cells.append("failed" if error else "not run")
                 continue
             r = ratio(results, case, s)
-            cells.append(f"{_number(value, case.unit)} ({r:.2f}×)" if r is not None else _number(value, case.unit))
+            cell = f"{_number(value, case.unit)} ({r:.2f}×)" if r is not None else _number(value, case.unit)
+            errors = results.each_errors(case.id, s)
+            cells.append(cell + (f", {errors} error{'s' if errors > 1 else ''}" if errors else ""))
         lines.append(f"| {title(case, sizes)} | {ref_cell} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def _percentile(values: list, p: float) -> float:
+    """Nearest rank: the smallest value with at least p of the values at or below it."""
+    ordered = sorted(values)
+    return ordered[max(0, math.ceil(p * len(ordered)) - 1)]
+
+
+def each_table(results: Results, systems: list, sizes: dict) -> str:
+    """The "each of N videos" cases in detail: latency per file over every run, errors, and what
+    the server served per run (download-endpoint calls, file-URL requests, bytes)."""
+    lines = ["| Case | System | Whole pass (median) | Per file: median | p90 | max | Errors | "
+             "Download calls per run (POST download + bucket/blob) | File-URL requests per run | MiB served per run |",
+             "|---|---|---|---|---|---|---|---|---|---|"]
+    for case in CASES:
+        if case.id not in results.each:
+            continue
+        for s in systems + ["reference"]:
+            passes = results.each[case.id].get(s)
+            if not passes:
+                continue
+            latencies = [t for p in passes for t in p["latencies"]]
+            errors = [e for p in passes for e in p["errors"]]
+            total = results.median(case.id, s)
+            per_run = lambda f: " / ".join(str(f(p["served"])) for p in passes)
+            ms = lambda v: f"{v * 1000:.1f} ms"
+            lines.append(" | ".join([
+                f"| {title(case, sizes)}", CLASSES[s].label if s in CLASSES else reference_label(case, sizes),
+                _number(total, "s") if total is not None else "failed",
+                ms(statistics.median(latencies)) if latencies else "—",
+                ms(_percentile(latencies, 0.9)) if latencies else "—",
+                ms(max(latencies)) if latencies else "—",
+                f"{len(errors)} of {len(latencies)}" + (f" (e.g. {errors[0][:80]})" if errors else ""),
+                per_run(lambda c: f"{c['download']} + {c['download_blob']}"),
+                per_run(lambda c: c["file"]),
+                per_run(lambda c: f"{c['bytes'] / (1 << 20):.1f}"),
+            ]) + " |")
     return "\n".join(lines)
 
 
@@ -110,13 +152,13 @@ def targets_table(rows: list) -> str:
     return "\n".join(lines)
 
 
-def chart(results: Results, systems: list, sizes: dict, path: str) -> None:
+def chart(results: Results, systems: list, sizes: dict, path: str, link: str = "") -> None:
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     colours = {"mavifs": "#1f77b4", "mavifs-no-range": "#9ecae1", "rclone": "#ff7f0e", "httpdirfs": "#2ca02c"}
-    fig, ax = plt.subplots(figsize=(11, 7.5))
+    fig, ax = plt.subplots(figsize=(11, max(7.5, 0.8 * len(CASES) + 0.5)))
     height = 0.8 / len(systems)
     labels = [f"{title(c, sizes)}\nvs {reference_label(c, sizes)}" for c in CASES]
     for i, s in enumerate(systems):
@@ -134,7 +176,7 @@ def chart(results: Results, systems: list, sizes: dict, path: str) -> None:
     ax.set_yticks(range(len(CASES)), labels, fontsize=8)
     ax.invert_yaxis()
     ax.set_xlabel("ratio to the reference (log scale; above 1 is better than the reference)")
-    ax.set_title("mavifs and its peers against reference tools (medians)")
+    ax.set_title("mavifs and its peers against reference tools (medians)" + (f", over {link}" if link else ""))
     ax.legend(loc="lower right")
     fig.tight_layout()
     fig.savefig(path, dpi=110)

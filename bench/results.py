@@ -8,6 +8,7 @@ class Results:
         self.cases: dict = {}       # case id -> system key -> {"samples": [...], "error": str | None}
         self.verified: dict = {}    # system key -> (bytes matched, message)
         self.big_read: dict = {}    # system key -> MiB/s of the 4 GiB read (one run, informative)
+        self.each: dict = {}        # case id -> system key -> [one pass: {latencies, errors, served}]
 
     def add(self, case: str, system: str, samples: list) -> None:
         self.cases.setdefault(case, {})[system] = {"samples": samples, "error": None}
@@ -36,5 +37,14 @@ class Results:
     def note_big_read(self, system: str, mib_per_s: float) -> None:
         self.big_read[system] = mib_per_s
 
+    def note_each(self, case: str, system: str, latencies: list, errors: list, served: dict) -> None:
+        """One pass of an "each of N videos" case: seconds per file, the failures, what the server served."""
+        self.each.setdefault(case, {}).setdefault(system, []).append(
+            {"latencies": latencies, "errors": errors, "served": served})
+
+    def each_errors(self, case: str, system: str) -> int:
+        return sum(len(p["errors"]) for p in self.each.get(case, {}).get(system, []))
+
     def as_json(self) -> dict:
-        return {"cases": self.cases, "verified": self.verified, "big_read_mib_per_s": self.big_read}
+        return {"cases": self.cases, "verified": self.verified, "big_read_mib_per_s": self.big_read,
+                "each": self.each}

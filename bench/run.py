@@ -60,7 +60,15 @@ def describe_sizes(found: dict) -> str:
     gib = lambda v: v.size / (1 << 30)
     return (f"Videos: moov at the end {gib(found['moov_end']):.2f} GiB, faststart {gib(found['faststart']):.2f} GiB, "
             f"large {gib(found['big']):.2f} GiB, {len(found['parallel'])} parallel-read videos of "
-            f"{found['parallel'][0].size / (1 << 20):.0f} MiB")
+            f"{found['parallel'][0].size / (1 << 20):.0f} MiB, {len(found['small'])} small videos of "
+            f"{found['small'][0].size / 1024:.0f} KiB")
+
+
+def describe_link(config: Config) -> str:
+    if not config.wan:
+        return ("Link: loopback, straight to `mavifs serve --no-rate-limits`; mavifs mounted with --no-pacing")
+    return (f"Link: the shaping proxy (bench/shaper.py), profile {config.profile.describe()}; every filesystem and "
+            f"reference goes through it. The server enforces the documented rate limits; mavifs paces itself")
 
 
 def _interrupt(signum, frame):
@@ -87,6 +95,7 @@ def main() -> int:
     files = video_files.prepare(config)
     listing = local_listing(config)
     server_log = os.path.join(logs, "server.log")
+    print(f"bench: {describe_link(config)}", flush=True)
     print(f"bench: seeding the library ({config.library_size:,} entries)", flush=True)
     library = build_library(config, files, server_log)
     server = Server(config, library, server_log)
@@ -95,7 +104,7 @@ def main() -> int:
     try:
         server.start()
         found = catalog(server, files)
-        runner = Runner(config, found, results)
+        runner = Runner(config, found, results, server)
         for key in [s for s in config.systems if s != "mavifs-no-range"]:
             fs = CLASSES[key](config, server, os.path.join(config.cache, "fs", key))
             fs.log = os.path.join(logs, f"{key}.log")
@@ -118,14 +127,15 @@ def main() -> int:
 
     date = datetime.date.today().isoformat()
     os.makedirs(config.results_dir, exist_ok=True)
-    base = os.path.join(config.results_dir, date)
+    base = os.path.join(config.results_dir, config.results_name(date))
     systems = [s for s in ALL_SYSTEMS if s in config.systems]
     sizes = case_sizes(found, config.library_size)
     main_table = report.table(results, systems, sizes)
     target_rows = report.targets(results, sizes)
-    report.chart(results, systems, sizes, base + ".png")
+    report.chart(results, systems, sizes, base + ".png", config.link if config.wan else "")
     with open(base + ".json", "w") as f:
-        json.dump({"date": date, "runs": config.runs, "quick": config.quick, **results.as_json()}, f, indent=1)
+        link = {"name": config.link, **(vars(config.profile) if config.wan else {})}
+        json.dump({"date": date, "runs": config.runs, "quick": config.quick, "link": link, **results.as_json()}, f, indent=1)
 
     verified = "; ".join(f"{CLASSES[s].label} {'matched' if ok else 'DIFFERED: ' + msg}"
                          for s, (ok, msg) in results.verified.items())
@@ -134,9 +144,11 @@ def main() -> int:
                 f"{results.error(c.id, s)}" for c in CASES for s in systems + ["reference"]
                 if results.error(c.id, s)]
     document = "\n".join([
-        f"# Benchmark results, {date}{' (quick mode: small sizes)' if config.quick else ''}",
+        f"# Benchmark results, {date}{f', {config.link}' if config.wan else ''}"
+        f"{' (quick mode: small sizes)' if config.quick else ''}",
         "",
         *[f"- {line}" for line in machine(config)],
+        f"- {describe_link(config)}",
         f"- {describe_sizes(found)}; listing library of {config.library_size:,} entries",
         f"- Each case run {config.runs} times, median shown (peak RSS: one run); the whole run took "
         f"{elapsed / 60:.1f} minutes",
@@ -152,6 +164,13 @@ def main() -> int:
         "## Targets (mavifs)",
         "",
         report.targets_table(target_rows),
+        "",
+        f"## Each of {len(found['small'])} small videos",
+        "",
+        "One after another through the mount, as a file manager does; the server's counters say how many "
+        "downloads each pass cost (runs separated by /).",
+        "",
+        report.each_table(results, systems, sizes),
         "",
         "## Notes",
         "",
@@ -169,6 +188,8 @@ def main() -> int:
     print(main_table)
     print()
     print(report.targets_table(target_rows))
+    print()
+    print(report.each_table(results, systems, sizes))
     print(f"\nbench: {base}.md, {base}.png ({elapsed / 60:.1f} minutes)")
 
     if config.update_readme:

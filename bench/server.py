@@ -1,4 +1,11 @@
-"""`mavifs serve` on loopback with the benchmark's library, and what the mounts need from it."""
+"""`mavifs serve` on loopback with the benchmark's library, and what the mounts need from it.
+
+In a WAN mode (BENCH_LINK=wan20|wan75) the server keeps the documented rate limits on and a
+shaping proxy (bench/shaper.py) stands in front of it: `endpoint` is the proxy's address, the one
+every filesystem and reference uses; `origin` is the server's own, used only for the admin
+counters. The server builds the URLs it hands out (video_url, files_url) from the request's Host
+header, so URLs asked for through the proxy name the proxy; `check_url` makes sure of it.
+"""
 
 import json
 import os
@@ -7,15 +14,18 @@ import shutil
 import signal
 import subprocess
 import time
+import urllib.parse
 import urllib.request
 from dataclasses import dataclass
 
 from config import Config
 from procs import BenchError, log_tail
+from shaper import ShaperProcess
 from videos import VideoFiles
 
 VIDEOS = "default"    # namespace of the large videos
 LIBRARY = "library"   # namespace of the many small entries, for the listing cases
+SMALL = "small"       # namespace of the N small distinct videos, for the "each of N videos" cases
 
 
 @dataclass
@@ -35,14 +45,19 @@ class Server:
         self.library = library
         self.log = log
         self.process: subprocess.Popen | None = None
-        self.endpoint = ""
+        self.endpoint = ""    # what clients use: the server's own address, or the shaping proxy's
+        self.origin = ""      # the server's own address
+        self.shaper: ShaperProcess | None = None
 
     @property
     def key_file(self) -> str:
         return os.path.join(self.library, "api-key")
 
-    def start(self, *options: str) -> None:
-        argv = [self.config.mavifs, "serve", "--library", self.library, "--port", "0", "--no-rate-limits", *options]
+    def start(self, *options: str, shaped: bool = True) -> None:
+        """Starts the server (and, in a WAN mode unless shaped is False, the proxy in front of it).
+        On loopback the rate limits are off; over a WAN profile they are on, as on the real service."""
+        limits = [] if self.config.wan else ["--no-rate-limits"]
+        argv = [self.config.mavifs, "serve", "--library", self.library, "--port", "0", *limits, *options]
         env = {k: v for k, v in os.environ.items() if k != "MAVI_API_KEY"}
         with open(self.log, "a") as log:
             offset = log.tell()   # the log is shared by every start: read only this one's lines
@@ -53,14 +68,29 @@ class Server:
                 f.seek(offset)
                 found = re.findall(r"endpoint\s+(http://\S+)", f.read().decode(errors="replace"))
             if found:
-                self.endpoint = found[-1]
+                self.origin = self.endpoint = found[-1]
+                if self.config.wan and shaped:
+                    self._start_shaper()
                 return
             if self.process.poll() is not None:
                 raise BenchError(f"mavifs serve exited: {log_tail(self.log)}")
             time.sleep(0.05)
         raise BenchError("mavifs serve did not start within 300 s")
 
+    def _start_shaper(self) -> None:
+        parts = urllib.parse.urlsplit(self.origin)
+        log = os.path.join(os.path.dirname(self.log), "shaper.log")
+        try:
+            self.shaper = ShaperProcess(self.config.profile, (parts.hostname, parts.port), log).start()
+        except RuntimeError as error:
+            self.stop()
+            raise BenchError(f"{error}: {log_tail(log, 3)}")
+        self.endpoint = self.shaper.endpoint
+
     def stop(self) -> None:
+        if self.shaper is not None:
+            self.shaper.stop()
+            self.shaper = None
         if self.process and self.process.poll() is None:
             self.process.send_signal(signal.SIGTERM)
             try:
@@ -73,26 +103,40 @@ class Server:
     def seed(self, count: int, source: str, name: str, namespace: str) -> None:
         """Seeding happens at start-up, so each kind of video is one short-lived server."""
         try:
-            self.start("--seed", str(count), "--seed-source", source, "--seed-name", name, "--seed-namespace", namespace)
+            self.start("--seed", str(count), "--seed-source", source, "--seed-name", name, "--seed-namespace", namespace,
+                       shaped=False)
         finally:
             self.stop()
 
-    def _request(self, path: str, body: dict | None = None) -> object:
+    def _request(self, path: str, body: dict | None = None, direct: bool = False) -> object:
+        """A JSON request through the clients' endpoint (so the URLs in the reply are the ones a
+        client is handed), or straight to the server when direct."""
         headers = {"Content-Type": "application/json"}
         if body is not None:
             with open(self.key_file) as f:
                 headers["Authorization"] = f.read().strip()
         data = json.dumps(body).encode() if body is not None else None
-        request = urllib.request.Request(self.endpoint + path, data=data, headers=headers)
+        request = urllib.request.Request((self.origin if direct else self.endpoint) + path, data=data, headers=headers)
         with urllib.request.urlopen(request, timeout=60) as reply:
             return json.load(reply)
+
+    def check_url(self, url: str) -> str:
+        """A URL the server handed out must reach it the way the clients do (through the proxy)."""
+        if urllib.parse.urlsplit(url).netloc != urllib.parse.urlsplit(self.endpoint).netloc:
+            raise BenchError(f"the server handed out {url}, which does not go through {self.endpoint}")
+        return url
 
     def files_url(self, namespace: str) -> str:
         """The namespace's HTML index of file URLs, which rclone and httpdirfs mount."""
         for entry in self._request("/_admin/namespaces"):
             if entry["unique_id"] == namespace:
-                return entry["files_url"]
+                return self.check_url(entry["files_url"])
         raise BenchError(f"namespace {namespace} has no files")
+
+    def stats(self) -> dict:
+        """The server's counters (GET /_admin/stats): requests by endpoint, downloads and file
+        requests by video, bytes streamed. Asked for directly, so the proxy never counts."""
+        return self._request("/_admin/stats", direct=True)
 
     def videos(self, namespace: str) -> list:
         found, page = [], 1
@@ -118,6 +162,7 @@ def build_library(config: Config, files: VideoFiles, log: str) -> str:
     seeder.seed(1, files.big, "big", VIDEOS)
     seeder.seed(config.parallel_readers, files.parallel, "parallel", VIDEOS)
     seeder.seed(config.library_size, files.small, "clip", LIBRARY)
+    seeder.seed(config.small_videos, files.small, "small", SMALL)
     return library
 
 
@@ -127,10 +172,26 @@ def catalog(server: Server, files: VideoFiles) -> dict:
     by_role: dict = {"parallel": []}
     for item in server.videos(VIDEOS):
         prefix = item["video_name"].rsplit("-", 1)[0]
-        video = Video(item["video_name"], item["video_no"], int(item["size"]), item["video_url"], sources[prefix])
+        video = Video(item["video_name"], item["video_no"], int(item["size"]), server.check_url(item["video_url"]),
+                      sources[prefix])
         if prefix == "parallel":
             by_role["parallel"].append(video)
         else:
             by_role[prefix.replace("-", "_")] = video
     by_role["parallel"].sort(key=lambda v: v.name)
+    by_role["small"] = sorted((Video(item["video_name"], item["video_no"], int(item["size"]),
+                                     server.check_url(item["video_url"]), files.small)
+                               for item in server.videos(SMALL)), key=lambda v: v.name)
     return by_role
+
+
+def counted(before: dict, after: dict) -> dict:
+    """What the server served between two stats(): download-endpoint calls (POST download by
+    video_no, and bucket/blob GETs), file-URL GETs and HEADs, and body bytes streamed."""
+    requests = lambda s, e: s.get("requests", {}).get(e, 0)
+    return {
+        "download": requests(after, "download") - requests(before, "download"),
+        "download_blob": requests(after, "download_blob") - requests(before, "download_blob"),
+        "file": requests(after, "file") - requests(before, "file"),
+        "bytes": after.get("bytes_streamed", 0) - before.get("bytes_streamed", 0),
+    }

@@ -1,7 +1,8 @@
 """The filesystems under test: how each is mounted on the library, and where a video appears in it.
 
 Each runs in the foreground as a child of the benchmark, so its process is the filesystem (its
-peak RSS is the filesystem's) and stopping it is unmount + wait.
+peak RSS is the filesystem's) and stopping it is unmount + wait. Each is pointed at
+`server.endpoint`, which in a WAN mode is the shaping proxy.
 """
 
 import os
@@ -65,8 +66,10 @@ class Mavifs(FileSystem):
     label = "mavifs"
 
     def argv(self, namespace: str) -> list:
+        # Over a WAN profile the server enforces the documented limits, so mavifs paces itself.
+        pacing = ["--pacing"] if self.config.wan else ["--no-pacing"]
         return [self.config.mavifs, "mount", self.mountpoint, "--endpoint", self.server.endpoint,
-                "--namespace", namespace, "--api-key-file", self.server.key_file, "--no-pacing",
+                "--namespace", namespace, "--api-key-file", self.server.key_file, *pacing,
                 "--cache-dir", self.cache_dir, "--cache-max-size", "8G", "-f"]
 
     def path(self, video: Video) -> str:
