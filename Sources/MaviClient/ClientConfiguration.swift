@@ -19,6 +19,8 @@ public struct ClientConfiguration: Sendable {
     public var retry: RetryPolicy
     public var pacing: Pacing
     public var userAgent: String
+    /// The clock pacing waits on (tests move one by hand).
+    public var clock: TimeSource
 
     public init(
         endpoint: URL = ClientConfiguration.defaultEndpoint,
@@ -28,7 +30,8 @@ public struct ClientConfiguration: Sendable {
         timeouts: Timeouts = .standard,
         retry: RetryPolicy = .standard,
         pacing: Pacing = .documented,
-        userAgent: String = "mavifs"
+        userAgent: String = "mavifs",
+        clock: TimeSource = .continuous
     ) {
         self.endpoint = endpoint
         self.namespace = namespace
@@ -38,6 +41,7 @@ public struct ClientConfiguration: Sendable {
         self.retry = retry
         self.pacing = pacing
         self.userAgent = userAgent
+        self.clock = clock
     }
 }
 

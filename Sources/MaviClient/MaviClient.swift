@@ -44,7 +44,7 @@ public final class MaviClient: Sendable {
         self.ownsHTTPClient = ownsHTTPClient
         self.logger = logger
         redactor = Redactor(key: configuration.apiKey)
-        limiters = configuration.pacing.limits.mapValues { RateLimiter(limit: $0, slack: configuration.pacing.slack) }
+        limiters = configuration.pacing.limits.mapValues { RateLimiter(limit: $0, slack: configuration.pacing.slack, clock: configuration.clock) }
     }
 
     /// Closes the connection pool. Streams still open fail.

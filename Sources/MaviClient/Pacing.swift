@@ -26,14 +26,25 @@ public struct Pacing: Sendable, Equatable {
     /// `get_metadata` has no documented limit and is paced like `list_videos`, its sibling. The
     /// `GET` object route is paced like the download route because nothing says it is counted
     /// apart from it. Ranged fetches go to a CDN and are not paced.
+    ///
+    /// Downloads (12 a minute) are spread, one every 5 seconds, rather than let through in a
+    /// burst of 12: after a burst the 13th video of a sweep over many files (a file manager, a
+    /// media scanner) would wait most of a minute, past any read timeout, while spread no read
+    /// waits more than 5 seconds for its turn. Where Range is honoured none of this applies.
     public static let documented = Pacing(limits: [
         .listVideos: .listVideos,
         .getMetadata: .listVideos,
-        .download: .download,
-        .object: .download,
+        .download: .spreadDownloads,
+        .object: .spreadDownloads,
         .deleteVideos: .deleteVideos,
         .upload: .upload,
     ])
 
     public static let unlimited = Pacing(limits: [:], slack: .zero)
+}
+
+extension RateLimit {
+    /// The download limit, 12 a minute, as one request every 5 seconds: never more than 12 in
+    /// any minute, and never a long wait after a burst.
+    public static let spreadDownloads = RateLimit(requests: 1, perSeconds: RateLimit.download.perSeconds / Double(RateLimit.download.requests))
 }

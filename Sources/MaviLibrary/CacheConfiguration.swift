@@ -32,6 +32,10 @@ public struct CacheConfiguration: Sendable {
     /// The largest read-ahead of one ranged reader; the window starts at one block and doubles
     /// while a reader keeps reading sequentially.
     public var maxReadAhead: Int
+    /// The largest single ranged request (whole blocks, at least one). A read-ahead window is cut
+    /// into requests of this size that run side by side, so that one connection's rate (a TCP
+    /// flow over a long link, or a per-connection cap) does not cap the read.
+    public var maxRangeRequest: Int
     /// Bytes of read buffers in flight at once, over all reads (reads beyond it wait their turn).
     public var maxInFlightReadBytes: Int
     /// How often changed block records are made durable while streams run (they are also on the
@@ -52,6 +56,7 @@ public struct CacheConfiguration: Sendable {
         maxBackgroundDownloads: Int = 2,
         maxConcurrentRangeFetches: Int = 8,
         maxReadAhead: Int = 64 << 20,
+        maxRangeRequest: Int = 8 << 20,
         maxInFlightReadBytes: Int = 64 << 20,
         flushInterval: Duration = .seconds(10)
     ) {
@@ -66,6 +71,7 @@ public struct CacheConfiguration: Sendable {
         self.maxBackgroundDownloads = maxBackgroundDownloads
         self.maxConcurrentRangeFetches = maxConcurrentRangeFetches
         self.maxReadAhead = maxReadAhead
+        self.maxRangeRequest = maxRangeRequest
         self.maxInFlightReadBytes = maxInFlightReadBytes
         self.flushInterval = flushInterval
     }

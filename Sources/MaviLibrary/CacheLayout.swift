@@ -4,6 +4,7 @@ import Foundation
 ///
 ///     DIR/v1/lock                                  held (flock) by the process using the cache
 ///     DIR/v1/traffic.json                          bytes read from the cache and the network, lifetime
+///     DIR/v1/origins.json                          which video sources honour Range
 ///     DIR/v1/<namespace>/<video_no>.<size>.data    sparse copy of the video, at its own offsets
 ///     DIR/v1/<namespace>/<video_no>.<size>.blocks  which blocks of the data file are complete
 ///
@@ -23,6 +24,8 @@ struct CacheLayout: Sendable {
     var lockFile: String { (root as NSString).appendingPathComponent("lock") }
     /// Bytes read through the cache over its lifetime (``CacheTraffic``).
     var trafficFile: String { (root as NSString).appendingPathComponent("traffic.json") }
+    /// What each origin does with ranged requests (``RangeSupportRegistry``).
+    var originsFile: String { (root as NSString).appendingPathComponent("origins.json") }
 
     func namespaceDirectory(_ namespace: String) -> String {
         (root as NSString).appendingPathComponent(Self.encode(namespace))

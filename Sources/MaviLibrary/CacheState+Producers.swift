@@ -81,6 +81,7 @@ extension CacheState {
         guard let entry = entries[entryID], var stream = entry.stream, stream.id == streamID else { return .stop }
         counters.bytesStreamed += wrote
         stream.position = position
+        stream.hasBytes = true
         stream.lastProgress = now
         if let block = stream.writingBlock, position >= entry.geometry.end(of: block) {
             stream.writingBlock = nil
@@ -177,7 +178,8 @@ extension CacheState {
         var stop: Int?
         if var stream = entry.stream, !stream.stopRequested, entry.waiters.isEmpty {
             let background = entries.values.filter { $0.stream.map { $0.background && !$0.stopRequested } ?? false }.count
-            if StreamPolicy.keepInBackground(size: key.size, maxBytes: maxBytes, backgroundStreams: background, maxBackground: maxBackground) {
+            if StreamPolicy.keepInBackground(
+                size: key.size, maxBytes: maxBytes, started: stream.hasBytes, backgroundStreams: background, maxBackground: maxBackground) {
                 stream.background = true
             } else {
                 stream.stopRequested = true
@@ -197,9 +199,11 @@ extension CacheState {
 /// downloads a minute, so it is kept going to the end — in the background, at most
 /// `maxBackgroundDownloads` at a time, and only for a video that fits comfortably in the cache
 /// (at most half of it; a larger one would evict its own first blocks before anyone reads them).
-/// Otherwise it stops at once; the blocks it wrote stay cached.
+/// Otherwise it stops at once; the blocks it wrote stay cached. A stream that has not brought a
+/// byte yet (it waits for its turn at the download endpoint) always stops: leaving the queue
+/// spends no download, and the next video a person opens gets the turn instead.
 enum StreamPolicy {
-    static func keepInBackground(size: Int64, maxBytes: Int64, backgroundStreams: Int, maxBackground: Int) -> Bool {
-        backgroundStreams < maxBackground && size <= maxBytes / 2
+    static func keepInBackground(size: Int64, maxBytes: Int64, started: Bool, backgroundStreams: Int, maxBackground: Int) -> Bool {
+        started && backgroundStreams < maxBackground && size <= maxBytes / 2
     }
 }

@@ -53,7 +53,10 @@ enum ReadStep {
 /// The knobs planning needs, from the configuration.
 struct PlanningLimits {
     let useRanges: Bool
+    /// The largest read-ahead window, in blocks.
     let maxFetchBlocks: Int
+    /// The most blocks one ranged request asks for.
+    let maxRequestBlocks: Int
 }
 
 extension CacheState {
@@ -102,9 +105,7 @@ extension CacheState {
             switch producer(for: block, of: entry, rangesUsable: rangesUsable, now: now) {
             case .stream: waitsOnStream = true
             case .range: byRange.append(block)
-            case .newStream(let alsoRange):
-                startStream = true
-                if alsoRange { byRange.append(block) }
+            case .newStream: startStream = true
             case .streamEnd: break
             case .failed(let error): return .fail(error)
             }
@@ -210,9 +211,8 @@ extension CacheState {
         case stream
         /// Fetch it by Range.
         case range
-        /// No stream runs: start one (and fetch by Range as well when the block is far from the
-        /// start and Range works).
-        case newStream(alsoRange: Bool)
+        /// No stream runs and the source ignores Range: start one.
+        case newStream
         /// The running stream has passed it (or is stopping); its end starts the next pass.
         case streamEnd
         case failed(VideoReadError)
@@ -220,12 +220,16 @@ extension CacheState {
 
     /// Who should produce an absent block.
     ///
-    /// The download stream is the backbone: it fills the whole file in one pass from byte 0. A
-    /// block far ahead of it (more than about half a second of its pace, at least two blocks) is
-    /// fetched by Range when the source honours it, so that a seek does not wait for the stream.
-    /// A stream that has brought nothing for a second (waiting for the download rate limit, or
-    /// stalled) does not hold reads up either. Without a running stream, a video already
-    /// downloaded once in this process is completed by Range rather than by a second download.
+    /// Range first: while the video's source may honour Range (it did, or has not been asked
+    /// yet), blocks come by ranged requests and the rate-limited download endpoint is never
+    /// called; the first ranged request is the probe, and a source that ignores it falls back to
+    /// the stream for its readers. Only then is the download stream the backbone, filling the
+    /// whole file in one pass from byte 0. A stream can also be running for a source that
+    /// honours Range (started while the source was range-less for this video, after repeated
+    /// failed fetches): a block far ahead of it (more than about half a second of its pace, at
+    /// least two blocks) is then fetched by Range, so that a seek does not wait for the stream,
+    /// and a stream that has brought nothing for a second (waiting for the download rate limit,
+    /// or stalled) does not hold reads up either.
     func producer(for block: Int, of entry: VideoEntry, rangesUsable: Bool, now: ContinuousClock.Instant) -> Producer {
         let start = entry.geometry.start(of: block)
         let nearStart = Int64(2 * blockSize)
@@ -240,11 +244,9 @@ extension CacheState {
             }
             return rangesUsable ? .range : .streamEnd
         }
-        if let failure = entry.lastFailure, now < failure.until {
-            return rangesUsable ? .range : .failed(failure.error)
-        }
-        if rangesUsable, entry.downloadsStarted > 0 { return .range }
-        return .newStream(alsoRange: rangesUsable && start > nearStart)
+        if rangesUsable { return .range }
+        if let failure = entry.lastFailure, now < failure.until { return .failed(failure.error) }
+        return .newStream
     }
 
     func rangesUsable(_ entry: VideoEntry, limits: PlanningLimits, rangeSupport: (String) -> RangeSupportRegistry.Support) -> Bool {
@@ -275,7 +277,7 @@ extension CacheState {
     }
 
     /// Claims `blocks` (ascending, absent) plus up to `readAhead` absent blocks after the last,
-    /// as contiguous runs of at most `maxFetchBlocks`, one ranged request each.
+    /// as contiguous runs of at most `maxRequestBlocks`, one ranged request each.
     mutating func claimFetches(
         _ entry: VideoEntry, blocks: [Int], readAhead: Int, demand: Bool, source: RangeSource, file: CacheFile,
         limits: PlanningLimits
@@ -305,7 +307,7 @@ extension CacheState {
             run.removeAll()
         }
         for block in wanted where entry.slots[block].phase == .absent {
-            if let last = run.last, last + 1 != block || run.count >= limits.maxFetchBlocks { flush() }
+            if let last = run.last, last + 1 != block || run.count >= limits.maxRequestBlocks { flush() }
             run.append(block)
         }
         flush()

@@ -49,6 +49,9 @@ struct StreamProgress {
     var attemptStarted: ContinuousClock.Instant
     /// When bytes last arrived (or the attempt started).
     var lastProgress: ContinuousClock.Instant
+    /// Whether any attempt has brought a byte yet. Until then the stream waits for its turn at
+    /// the download endpoint (12 a minute) or for its first answer.
+    var hasBytes = false
     /// Kept going after every handle closed (see `StreamPolicy`).
     var background = false
     var stopRequested = false

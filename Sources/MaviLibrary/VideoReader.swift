@@ -20,7 +20,7 @@ public final class VideoReader: Sendable {
     let logger: Logger
     let layout: CacheLayout
     let state: Mutex<CacheState>
-    let rangeSupport = RangeSupportRegistry()
+    let rangeSupport: RangeSupportRegistry
     let readBuffers: ByteBudget
     let fetchSlots: ByteBudget
     let limits: PlanningLimits
@@ -47,12 +47,15 @@ public final class VideoReader: Sendable {
         self.logger = logger
         layout = CacheLayout(directory: configuration.directory)
         directoryLock = try CacheDirectoryLock(layout: layout)
+        rangeSupport = RangeSupportRegistry(file: layout.originsFile)
         let blockSize = configuration.effectiveBlockSize
         readBuffers = ByteBudget(capacity: max(configuration.maxInFlightReadBytes, 1 << 20))
         fetchSlots = ByteBudget(capacity: max(configuration.maxConcurrentRangeFetches, 1))
+        let windowBlocks = max(1, configuration.maxReadAhead / blockSize)
         limits = PlanningLimits(
             useRanges: configuration.useRanges,
-            maxFetchBlocks: max(1, configuration.maxReadAhead / blockSize))
+            maxFetchBlocks: windowBlocks,
+            maxRequestBlocks: min(windowBlocks, max(1, configuration.maxRangeRequest / blockSize)))
 
         trafficBase = CacheTraffic.load(layout)
         var loaded = CacheState(blockSize: blockSize, maxBytes: configuration.effectiveMaxBytes())

@@ -158,7 +158,8 @@ struct PacingTests {
         let pacing = Pacing.documented
         #expect(pacing[.listVideos] == RateLimit(requests: 5, perSeconds: 1))
         #expect(pacing[.deleteVideos] == RateLimit(requests: 5, perSeconds: 1))
-        #expect(pacing[.download] == RateLimit(requests: 12, perSeconds: 60))
+        #expect(pacing[.download] == RateLimit(requests: 1, perSeconds: 5), "12 a minute, spread")
+        #expect(pacing[.object] == RateLimit(requests: 1, perSeconds: 5))
         #expect(pacing[.upload] == RateLimit(requests: 1, perSeconds: 60))
         #expect(pacing[.range] == nil)
         #expect(Pacing.unlimited.limits.isEmpty)

@@ -1,6 +1,7 @@
 import Foundation
 @testable import MaviLibrary
 import Testing
+import TestSupport
 
 @Suite("Building blocks")
 struct BuildingBlockTests {
@@ -22,6 +23,35 @@ struct BuildingBlockTests {
             #expect(BlockRecord(decoding: Array(bytes[0..<length])) == nil)
         }
         #expect(BlockRecord(decoding: bytes + [0]) == nil)
+    }
+
+    @Test("what origins do with Range is kept across processes; a range-less verdict for a day only")
+    func rangeSupportPersists() throws {
+        let work = try TemporaryDirectory(prefix: "mavifs-origins")
+        defer { work.remove() }
+        let file = work.appending("origins.json")
+        let first = RangeSupportRegistry(file: file)
+        #expect(first.support(of: "http://a:80") == .unknown)
+        first.recordHonoured("http://a:80")
+        first.recordIgnored("http://b:80")
+        // A 200 after 206s makes an origin range-less; a later 206 does not undo that.
+        first.recordHonoured("http://c:80")
+        first.recordIgnored("http://c:80")
+        first.recordHonoured("http://c:80")
+
+        let next = RangeSupportRegistry(file: file)
+        #expect(next.support(of: "http://a:80") == .honoured)
+        #expect(next.support(of: "http://b:80") == .ignored)
+        #expect(next.support(of: "http://c:80") == .ignored)
+        #expect(next.support(of: "http://d:80") == .unknown)
+
+        let dayLater = RangeSupportRegistry(file: file, now: Date().addingTimeInterval(RangeSupportRegistry.ignoredTrustedFor + 60))
+        #expect(dayLater.support(of: "http://a:80") == .honoured)
+        #expect(dayLater.support(of: "http://b:80") == .unknown, "probed again")
+
+        // A damaged file is no verdict at all.
+        try Data("{not json".utf8).write(to: URL(fileURLWithPath: file))
+        #expect(RangeSupportRegistry(file: file).support(of: "http://a:80") == .unknown)
     }
 
     @Test("block geometry: counts, bounds and the blocks a range covers")
@@ -63,11 +93,12 @@ struct BuildingBlockTests {
         #expect(layout.key(forRecordAt: "/tmp/cache/v1/ns/other.txt") == nil)
     }
 
-    @Test("a stream nobody waits on is kept only within the background budget and when it fits")
+    @Test("a stream nobody waits on is kept only once it brings bytes, within the background budget and when it fits")
     func streamPolicy() {
-        #expect(StreamPolicy.keepInBackground(size: 100, maxBytes: 1000, backgroundStreams: 0, maxBackground: 2))
-        #expect(!StreamPolicy.keepInBackground(size: 100, maxBytes: 1000, backgroundStreams: 2, maxBackground: 2))
-        #expect(!StreamPolicy.keepInBackground(size: 600, maxBytes: 1000, backgroundStreams: 0, maxBackground: 2))
+        #expect(StreamPolicy.keepInBackground(size: 100, maxBytes: 1000, started: true, backgroundStreams: 0, maxBackground: 2))
+        #expect(!StreamPolicy.keepInBackground(size: 100, maxBytes: 1000, started: false, backgroundStreams: 0, maxBackground: 2))
+        #expect(!StreamPolicy.keepInBackground(size: 100, maxBytes: 1000, started: true, backgroundStreams: 2, maxBackground: 2))
+        #expect(!StreamPolicy.keepInBackground(size: 600, maxBytes: 1000, started: true, backgroundStreams: 0, maxBackground: 2))
     }
 
     @Test("the default cache folder follows XDG")

@@ -15,7 +15,7 @@ enum MavifsBinary {
 }
 
 /// A process killed in the middle of a download leaves a cache that the next one uses correctly.
-@Suite("Crashes", .timeLimit(.minutes(2)))
+@Suite("Crashes", .timeLimit(.minutes(5)))
 struct CrashTests {
     @Test("SIGKILL mid-download, then a new reader gives the right bytes", .enabled(if: MavifsBinary.path != nil, "needs the built mavifs (swift build)"))
     func sigkillMidDownload() async throws {

@@ -8,7 +8,7 @@ import TestSupport
 import Testing
 
 /// Cut and stalled streams: retried within bounds, then errors — never wrong bytes.
-@Suite("Faults", .timeLimit(.minutes(2)))
+@Suite("Faults", .timeLimit(.minutes(5)))
 struct FaultTests {
     @Test("cut downloads are retried from byte 0 and give the right bytes")
     func cutDownloadsAreRetried() async throws {
@@ -61,7 +61,8 @@ struct FaultTests {
                 let elapsed = ContinuousClock.now - started
                 #expect((error as? VideoReadError) == .timedOut)
                 #expect((error as? VideoReadError)?.fuseErrno == ETIMEDOUT)
-                #expect(elapsed >= .milliseconds(700) && elapsed < .seconds(15))
+                // Never early; late only by what a loaded machine adds.
+                #expect(elapsed >= .milliseconds(700) && elapsed < .seconds(60))
             }
         }
     }
@@ -70,7 +71,7 @@ struct FaultTests {
     func stallIsRetried() async throws {
         try await LibraryFixture.with(
             size: 1_000_000, rangeRequests: false,
-            clientTimeouts: Timeouts(connect: .seconds(5), request: .seconds(20), idleRead: .seconds(1), connectionIdle: .seconds(60)),
+            clientTimeouts: Timeouts(connect: .seconds(30), request: .seconds(120), idleRead: .seconds(1), connectionIdle: .seconds(180)),
             clientRetry: .never
         ) { fixture in
             let video = fixture.videos[0]
@@ -88,7 +89,7 @@ struct FaultTests {
     func cutRangedFetches() async throws {
         try await LibraryFixture.with(size: 3_000_000, rangeRequests: true) { fixture in
             let video = fixture.videos[0]
-            // The download is slow to start, so reads far ahead go by Range, and two of those are cut.
+            // Ranged replies are slow, and two of them are cut.
             fixture.server.setFaults(.init(latencyMs: 300, cutAfterBytes: 100_000, cutCount: 2, endpoints: [.file]))
             try await withReader(fixture.makeReader()) { reader in
                 var random = SeededGenerator(state: 7)
@@ -100,7 +101,8 @@ struct FaultTests {
                 let readBack = try await readSequentially(reader, video)
                 #expect(readBack == fixture.source)
             }
-            #expect(fixture.downloads(video) == 1)
+            // Two failures in a row are not enough to give up on Range for the video.
+            #expect(fixture.downloads(video) == 0)
         }
     }
 

@@ -24,7 +24,7 @@ struct LibraryFixture: Sendable {
     var server: LibraryServer { running.server }
 
     func configuration(
-        maxBytes: Int64? = 256 << 20, readTimeout: Duration = .seconds(20), useRanges: Bool = true,
+        maxBytes: Int64? = 256 << 20, readTimeout: Duration = .seconds(120), useRanges: Bool = true,
         downloadAttempts: Int = 4, maxBackgroundDownloads: Int = 2
     ) -> CacheConfiguration {
         CacheConfiguration(
@@ -47,10 +47,12 @@ struct LibraryFixture: Sendable {
     /// `size` pseudo-random bytes, with an empty cache folder that is removed afterwards.
     static func with<T: Sendable>(
         videos count: Int = 1, size: Int = 1_500_000, rangeRequests: Bool = true,
-        // Generous: the machine running the tests may be loaded, and a retried request would count
-        // as a second download on the server.
-        clientTimeouts: Timeouts = Timeouts(connect: .seconds(5), request: .seconds(20), idleRead: .seconds(10), connectionIdle: .seconds(60)),
-        clientRetry: RetryPolicy = RetryPolicy(maxAttempts: 3, baseDelay: .milliseconds(10), maxDelay: .milliseconds(50), deadline: .seconds(30)),
+        // Generous: the machine running the tests may be loaded (every test of the suite runs at
+        // once, so each gets a small share of two cores), and a retried request would count as a
+        // second download on the server.
+        clientTimeouts: Timeouts = Timeouts(connect: .seconds(30), request: .seconds(120), idleRead: .seconds(60), connectionIdle: .seconds(180)),
+        clientRetry: RetryPolicy = RetryPolicy(maxAttempts: 3, baseDelay: .milliseconds(10), maxDelay: .milliseconds(50), deadline: .seconds(150)),
+        pacing: Pacing = .unlimited, clock: TimeSource = .continuous,
         _ body: (LibraryFixture) async throws -> T
     ) async throws -> T {
         let work = try TemporaryDirectory(prefix: "mavifs-library")
@@ -62,7 +64,7 @@ struct LibraryFixture: Sendable {
             try await running.server.seedVideos(count: count, namespace: namespace, sourceFile: sourcePath)
             let configuration = ClientConfiguration(
                 endpoint: URL(string: running.baseURL)!, namespace: namespace, apiKey: try APIKey(running.apiKey),
-                timeouts: clientTimeouts, retry: clientRetry, pacing: .unlimited)
+                timeouts: clientTimeouts, retry: clientRetry, pacing: pacing, clock: clock)
             return try await MaviClient.withClient(configuration: configuration, logger: testLogger("mavifs.client.test")) { client in
                 let listed = try await client.allVideos()
                 #expect(listed.count == count)

@@ -6,7 +6,7 @@ import TestSupport
 import Testing
 
 /// The cap on cached bytes is hard, and reading more than it still gives the right bytes.
-@Suite("Limits", .timeLimit(.minutes(2)))
+@Suite("Limits", .timeLimit(.minutes(5)))
 struct LimitTests {
     @Test("the cap holds while reading more than it", arguments: [true, false])
     func capHolds(rangeRequests: Bool) async throws {

@@ -8,7 +8,7 @@ import Testing
 
 /// The cache outlives the server connection and the process: what it holds is served without
 /// a request, and a damaged or half-written cache is used correctly or discarded.
-@Suite("Persistence", .timeLimit(.minutes(2)))
+@Suite("Persistence", .timeLimit(.minutes(5)))
 struct PersistenceTests {
     @Test("a second read after the server stopped is served from the cache")
     func readAfterServerStopped() async throws {
@@ -17,8 +17,8 @@ struct PersistenceTests {
         let sourcePath = work.appending("source.mp4")
         try VideoFixtures.makeNonVideo(at: sourcePath, count: 900_000, seed: 9)
         let source = [UInt8](try Data(contentsOf: URL(fileURLWithPath: sourcePath)))
-        let cache = CacheConfiguration(directory: work.appending("cache"), maxBytes: 64 << 20, blockSize: testBlockSize, readTimeout: .seconds(20))
-        let clientTimeouts = Timeouts(connect: .seconds(2), request: .seconds(20), idleRead: .seconds(10), connectionIdle: .seconds(60))
+        let cache = CacheConfiguration(directory: work.appending("cache"), maxBytes: 64 << 20, blockSize: testBlockSize, readTimeout: .seconds(120))
+        let clientTimeouts = Timeouts(connect: .seconds(30), request: .seconds(120), idleRead: .seconds(60), connectionIdle: .seconds(180))
 
         // The client and reader outlive the server: they are created inside and used after. The
         // client must be shut down on every path (it traps if dropped while open).
@@ -41,7 +41,8 @@ struct PersistenceTests {
                 #expect(again == source)
                 let random = try await reader.read(video, offset: 123_456, size: 200_000)
                 #expect(random[...] == source[123_456..<323_456])
-                #expect(reader.stats().downloadsStarted == 1)
+                // The server honours Range: the first read came by ranged requests, none by a download.
+                #expect(reader.stats().downloadsStarted == 0)
             }
         } catch {
             try? await clientBox.withLock { $0 }?.shutdown()
@@ -81,7 +82,7 @@ struct PersistenceTests {
             let video = fixture.videos[0]
             // Stall the download after 700 kB: the first reader caches what came, then stops.
             fixture.server.setFaults(.init(stallAfterBytes: 700_000, stallCount: 1, endpoints: [.download]))
-            try await withReader(fixture.makeReader(fixture.configuration(readTimeout: .seconds(5)))) { reader in
+            try await withReader(fixture.makeReader(fixture.configuration(readTimeout: .seconds(60)))) { reader in
                 let head = try await reader.read(video, offset: 0, size: 600_000)
                 #expect(head[...] == fixture.source[0..<600_000])
             }
