@@ -73,9 +73,11 @@ final class ChunkSource: @unchecked Sendable {
 
     init<Body: AsyncSequence & Sendable>(
         body: Body, endpoint: MaviEndpoint, expectedLength: Int64?, idleTimeout: Duration?, redactor: Redactor,
-        readAhead limit: Int = 1 << 20
+        readAhead limit: Int = 1 << 20, clock: TimeSource = .continuous
     ) where Body.Element == ByteBuffer {
-        readAhead = BodyReadAhead(body, limit: limit, batchLimit: max(limit / 4, 1), idleLimit: idleTimeout, expired: MaviClientError.timeout(endpoint: endpoint, .idleRead))
+        readAhead = BodyReadAhead(
+            body, limit: limit, batchLimit: max(limit / 4, 1), idleLimit: idleTimeout,
+            expired: MaviClientError.timeout(endpoint: endpoint, .idleRead), clock: clock)
         self.endpoint = endpoint
         self.expectedLength = expectedLength
         self.redactor = redactor

@@ -19,7 +19,8 @@ public struct ClientConfiguration: Sendable {
     public var retry: RetryPolicy
     public var pacing: Pacing
     public var userAgent: String
-    /// The clock pacing waits on (tests move one by hand).
+    /// The clock that pacing, retry backoff and a body's idle limit wait on, and retry deadlines
+    /// are kept on (tests move one by hand).
     public var clock: TimeSource
 
     public init(

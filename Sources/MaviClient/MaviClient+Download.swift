@@ -100,7 +100,7 @@ extension MaviClient {
     func byteStream(_ response: HTTPClientResponse, endpoint: MaviEndpoint, expectedLength: Int64?) -> ByteStream {
         let source = ChunkSource(
             body: response.body, endpoint: endpoint, expectedLength: expectedLength,
-            idleTimeout: configuration.timeouts.idleRead, redactor: redactor
+            idleTimeout: configuration.timeouts.idleRead, redactor: redactor, clock: configuration.clock
         )
         return ByteStream(source: source, contentLength: Self.contentLength(response.headers))
     }

@@ -170,7 +170,8 @@ extension MaviClient {
     ) async throws -> Value {
         let policy = configuration.retry
         var generator = SystemRandomNumberGenerator()
-        var firstSent: ContinuousClock.Instant?
+        let clock = configuration.clock
+        var firstSent: Duration?
         var attempt = 1
         while true {
             let limiter = limiters[endpoint.pacedAs]
@@ -181,7 +182,7 @@ extension MaviClient {
                 throw MaviClientError.cancelled
             }
             let started = ContinuousClock.now
-            if firstSent == nil { firstSent = started }
+            if firstSent == nil { firstSent = clock.now }
             ClientMetrics.attempt(endpoint)
             let failure: MaviClientError
             do {
@@ -211,7 +212,7 @@ extension MaviClient {
                 throw failure
             }
             let delay = policy.delay(beforeRetry: attempt, atLeast: failure.retryAfter, using: &generator)
-            if let deadline = policy.deadline, let firstSent, ContinuousClock.now + delay > firstSent + deadline {
+            if let deadline = policy.deadline, let firstSent, clock.now + delay > firstSent + deadline {
                 ClientMetrics.failure(endpoint)
                 logger.warning("request failed, retry deadline reached", metadata: metadata)
                 throw failure
@@ -220,7 +221,7 @@ extension MaviClient {
             logger.notice("request failed, retrying", metadata: metadata.merging(["delay_ms": "\(Int(delay.seconds * 1000))"]) { $1 })
             onRetry?(attempt, delay, failure)
             do {
-                try await Task.sleep(for: delay)
+                try await clock.sleep(for: delay)
             } catch {
                 throw MaviClientError.cancelled
             }

@@ -2,7 +2,9 @@ import Foundation
 import Hummingbird
 import MaviAPI
 @testable import MaviClient
+import Synchronization
 import Testing
+import TestSupport
 
 #if canImport(Glibc)
 import Glibc
@@ -88,23 +90,30 @@ struct DownloadTests {
 
     /// Downloads from a raw server and returns the bytes read before the error, and the error.
     private func rawDownload(
-        _ server: RawHTTPServer, expectedLength: Int64? = nil, retry: RetryPolicy = fastRetry, idleRead: Duration = .seconds(10)
+        _ server: RawHTTPServer, expectedLength: Int64? = nil, retry: RetryPolicy = fastRetry, idleRead: Duration = .seconds(10),
+        clock: TimeSource = .continuous, received: ReceivedBytes = ReceivedBytes()
     ) async throws -> ([UInt8], MaviClientError?) {
         // Patient by default: a loaded machine must not turn a slow reply into a timeout.
         let timeouts = Timeouts(connect: .seconds(2), request: .seconds(10), idleRead: idleRead, connectionIdle: .seconds(30))
         return try await server.run { url in
-            try await withTestClient(testConfiguration(url, retry: retry, timeouts: timeouts)) { client in
-                var bytes: [UInt8] = []
+            try await withTestClient(testConfiguration(url, retry: retry, timeouts: timeouts, clock: clock)) { client in
                 do {
                     let stream = try await client.download(videoNo: "VI1", expectedLength: expectedLength)
-                    for try await chunk in stream { bytes += chunk.readableBytesView }
-                    return (bytes, nil)
+                    for try await chunk in stream { received.append(chunk) }
+                    return (received.bytes, nil)
                 } catch let error as MaviClientError {
                     expectNoKey(in: error)
-                    return (bytes, error)
+                    return (received.bytes, error)
                 }
             }
         }
+    }
+
+    /// The bytes a download has handed over so far, readable while it goes on.
+    final class ReceivedBytes: Sendable {
+        private let state = Mutex<[UInt8]>([])
+        func append(_ chunk: ByteBuffer) { state.withLock { $0 += chunk.readableBytesView } }
+        var bytes: [UInt8] { state.withLock { $0 } }
     }
 
     private let chunkedHead = RawHTTPServer.Step.head(["Content-Type: application/octet-stream", "Transfer-Encoding: chunked"])
@@ -154,24 +163,37 @@ struct DownloadTests {
         #expect(bytes.isEmpty && server.connectionCount == fastRetry.maxAttempts)
     }
 
-    @Test("a stream that stalls mid-way fails after the idle timeout")
+    @Test("a stream that stalls mid-way fails at the idle timeout, not before")
     func stalledStream() async throws {
         let server = RawHTTPServer([chunkedHead, .chunk("first bytes"), .stall])
-        let started = ContinuousClock.now
-        let (bytes, error) = try await rawDownload(server, idleRead: .milliseconds(300))
+        let clock = ManualClock()
+        let received = ReceivedBytes()
+        // The clock stands still until the first bytes are in; from then on every wait on it ends
+        // at its time.
+        let ((bytes, error), sleeps) = try await clock.run(startWhen: { received.bytes.count == "first bytes".utf8.count }) {
+            try await rawDownload(server, idleRead: .milliseconds(300), clock: TimeSource(clock), received: received)
+        }
         guard case .timeout(.download, .idleRead)? = error else { Issue.record("got \(String(describing: error))"); return }
         #expect(bytes == Array("first bytes".utf8))
-        #expect(ContinuousClock.now - started < .seconds(15))
         #expect(error?.suggestedErrno == ETIMEDOUT)
+        // The wait that failed lasted exactly the idle limit.
+        #expect(sleeps.last == .milliseconds(300), "\(sleeps)")
+        #expect(sleeps.allSatisfy { $0 == .milliseconds(300) }, "\(sleeps)")
     }
 
     @Test("a stream that stalls before its first byte is retried, then times out")
     func stalledBeforeFirstByte() async throws {
         let server = RawHTTPServer([chunkedHead, .stall])
         let retry = RetryPolicy(maxAttempts: 2, baseDelay: .milliseconds(1), maxDelay: .milliseconds(5), deadline: .seconds(10))
-        let (_, error) = try await rawDownload(server, retry: retry, idleRead: .milliseconds(200))
+        let clock = ManualClock()
+        let ((_, error), sleeps) = try await clock.run {
+            try await rawDownload(server, retry: retry, idleRead: .milliseconds(200), clock: TimeSource(clock))
+        }
         guard case .timeout(.download, .idleRead)? = error else { Issue.record("got \(String(describing: error))"); return }
         #expect(server.connectionCount == 2)
+        // Each attempt waited exactly the idle limit for its first byte; between them, a backoff.
+        #expect(sleeps.filter { $0 == .milliseconds(200) }.count == 2, "\(sleeps)")
+        #expect(sleeps.allSatisfy { $0 == .milliseconds(200) || $0 <= .milliseconds(5) }, "\(sleeps)")
     }
 
     @Test("a server that never answers times out waiting for the response head")

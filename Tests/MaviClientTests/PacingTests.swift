@@ -44,6 +44,11 @@ struct PacingTests {
         return tally.grants.sorted()
     }
 
+    /// `counts[i]` grants `i` windows after the start.
+    private func waves(_ counts: [Int], window: Duration) -> [Duration] {
+        counts.enumerated().flatMap { index, count in [Duration](repeating: window * index, count: count) }
+    }
+
     private final class GrantTally: Sendable {
         private let state = Mutex<(grants: [Duration], done: Int)>(([], 0))
         func granted(at time: Duration) { state.withLock { $0.grants.append(time) } }
@@ -58,9 +63,7 @@ struct PacingTests {
         let limiter = RateLimiter(limit: RateLimit(requests: 10, perSeconds: 0.5), clock: TimeSource(clock))
         let grants = try await grantTimes(limiter, on: clock, tasks: 1, passesPerTask: 25)
         // 10 at once, 10 after one window, 5 after two.
-        let expected = [Duration](repeating: .zero, count: 10) + .init(repeating: .milliseconds(500), count: 10)
-            + .init(repeating: .milliseconds(1000), count: 5)
-        #expect(grants == expected)
+        #expect(grants == waves([10, 10, 5], window: .milliseconds(500)))
     }
 
     @Test("concurrent waiters are all paced, none early and none late")
@@ -68,9 +71,7 @@ struct PacingTests {
         let clock = ManualClock()
         let limiter = RateLimiter(limit: RateLimit(requests: 5, perSeconds: 0.2), clock: TimeSource(clock))
         let grants = try await grantTimes(limiter, on: clock, tasks: 15)
-        let expected = [Duration](repeating: .zero, count: 5) + .init(repeating: .milliseconds(200), count: 5)
-            + .init(repeating: .milliseconds(400), count: 5)
-        #expect(grants == expected)
+        #expect(grants == waves([5, 5, 5], window: .milliseconds(200)))
     }
 
     @Test("a request still under way holds its place until its answer arrives")

@@ -3,6 +3,7 @@ import Hummingbird
 import MaviAPI
 @testable import MaviClient
 import Testing
+import TestSupport
 
 @Suite("Retries", .timeLimit(.minutes(1)))
 struct RetryTests {
@@ -10,11 +11,13 @@ struct RetryTests {
 
     /// Lists once against a server that answers `replies` in turn; returns the outcome and the
     /// number of requests the server received.
-    private func list(_ replies: [Reply], retry: RetryPolicy = fastRetry) async throws -> (Result<VideoPage, MaviClientError>, Int) {
+    private func list(
+        _ replies: [Reply], retry: RetryPolicy = fastRetry, clock: TimeSource = .continuous
+    ) async throws -> (Result<VideoPage, MaviClientError>, Int) {
         let server = ReplayServer()
         server.on(APIPath.listVideos, replies: replies)
         let result = try await server.run { url in
-            try await withTestClient(testConfiguration(url, retry: retry)) { client in
+            try await withTestClient(testConfiguration(url, retry: retry, clock: clock)) { client in
                 do {
                     return Result<VideoPage, MaviClientError>.success(try await client.listVideos())
                 } catch let error as MaviClientError {
@@ -65,17 +68,27 @@ struct RetryTests {
         #expect(requests == fastRetry.maxAttempts)
     }
 
-    @Test("the deadline stops retries before the attempts run out")
+    /// Lists on a clock that moves only when the client sleeps on it (between attempts), by
+    /// exactly its sleep: backoff and deadlines are checked in clock time, not by how fast a
+    /// loaded machine answers. Returns the outcome, the requests and every sleep.
+    private func listOnManualClock(
+        _ replies: [Reply], retry: RetryPolicy
+    ) async throws -> (result: Result<VideoPage, MaviClientError>, requests: Int, sleeps: [Duration], clock: ManualClock) {
+        let clock = ManualClock()
+        let ((result, requests), sleeps) = try await clock.run { try await list(replies, retry: retry, clock: TimeSource(clock)) }
+        return (result, requests, sleeps, clock)
+    }
+
+    @Test("the deadline stops retries before the attempts run out, never past it")
     func deadline() async throws {
-        // Long enough for the first attempt to fail and be retried even on a loaded machine.
         let policy = RetryPolicy(maxAttempts: 1_000, baseDelay: .milliseconds(100), maxDelay: .milliseconds(100), deadline: .seconds(10))
-        let started = ContinuousClock.now
-        let (result, requests) = try await list([.json(Fixtures.serviceUnavailable, status: .serviceUnavailable)], retry: policy)
-        guard case .failure(.httpStatus(let failure)) = result else { Issue.record("got \(result)"); return }
+        let outcome = try await listOnManualClock([.json(Fixtures.serviceUnavailable, status: .serviceUnavailable)], retry: policy)
+        guard case .failure(.httpStatus(let failure)) = outcome.result else { Issue.record("got \(outcome.result)"); return }
         #expect(failure.status == 503 && failure.infrastructure?.requestId == "req-503")
-        #expect(requests >= 2 && requests < 1_000)
-        // Generous: a loaded machine is slow, but without the deadline 1,000 attempts take longer.
-        #expect(ContinuousClock.now - started < .seconds(30))
+        #expect(outcome.requests >= 100 && outcome.requests < 1_000, "\(outcome.requests) attempts")
+        #expect(outcome.sleeps.allSatisfy { $0 <= .milliseconds(100) })
+        // The attempts stop inside the deadline: every backoff ends before it.
+        #expect(outcome.clock.now.offset <= .seconds(10), "the last attempt went at \(outcome.clock.now.offset)")
     }
 
     @Test("Retry-After is honoured, within the maximum delay")
@@ -83,12 +96,10 @@ struct RetryTests {
         let policy = RetryPolicy(maxAttempts: 2, baseDelay: .milliseconds(1), maxDelay: .milliseconds(300), deadline: .seconds(10))
         var busy = Reply.json(Fixtures.serviceUnavailable, status: .serviceUnavailable)
         busy.headers[.retryAfter] = "3600"
-        let started = ContinuousClock.now
-        let (result, requests) = try await list([busy, page], retry: policy)
-        #expect((try? result.get()) != nil && requests == 2)
-        let elapsed = ContinuousClock.now - started
-        // Far below the hour asked for; generous for a loaded machine.
-        #expect(elapsed >= .milliseconds(250) && elapsed < .seconds(30))
+        let outcome = try await listOnManualClock([busy, page], retry: policy)
+        #expect((try? outcome.result.get()) != nil && outcome.requests == 2)
+        // Far below the hour asked for: the maximum delay, exactly.
+        #expect(outcome.sleeps == [.milliseconds(300)])
     }
 
     @Test("a refused connection is retried at once, then reported as such, without waiting for the connect timeout")

@@ -49,11 +49,12 @@ func testConfiguration(
     retry: RetryPolicy = fastRetry,
     pacing: Pacing = .unlimited,
     // Short enough to keep failing tests quick, long enough for a loopback reply on a loaded machine.
-    timeouts: Timeouts = Timeouts(connect: .seconds(2), request: .seconds(15), idleRead: .seconds(10), connectionIdle: .seconds(30))
+    timeouts: Timeouts = Timeouts(connect: .seconds(2), request: .seconds(15), idleRead: .seconds(10), connectionIdle: .seconds(30)),
+    clock: TimeSource = .continuous
 ) -> ClientConfiguration {
     ClientConfiguration(
         endpoint: endpoint, namespace: namespace, apiKey: key.map { try! APIKey($0) }, authScheme: authScheme,
-        timeouts: timeouts, retry: retry, pacing: pacing
+        timeouts: timeouts, retry: retry, pacing: pacing, clock: clock
     )
 }
 

@@ -76,6 +76,32 @@ public final class ManualClock: Clock, Sendable {
         state.withLock { state in state.sleepers.map { state.now.duration(to: $0.deadline) }.sorted() }
     }
 
+    /// Runs `body`, moving the clock on by each sleep as soon as a task sleeps on it, until
+    /// `body` returns: every wait on the clock ends at once, at exactly its time, however slowly
+    /// the machine runs. The clock only starts moving once `startWhen` holds. Returns the value
+    /// and the sleeps, in the order they were ended.
+    public func run<T: Sendable>(
+        startWhen: @escaping @Sendable () -> Bool = { true }, _ body: @escaping @Sendable () async throws -> T
+    ) async throws -> (value: T, sleeps: [Duration]) {
+        let finished = OneShot<Result<T, any Error>>()
+        let runner = Task {
+            do { finished.fulfil(.success(try await body())) } catch { finished.fulfil(.failure(error)) }
+        }
+        var sleeps: [Duration] = []
+        var started = false
+        while finished.current == nil {
+            started = started || startWhen()
+            if started, let next = sleepers.first {
+                sleeps.append(next)
+                advance(by: next)
+            } else {
+                try await Task.sleep(for: .milliseconds(1))
+            }
+        }
+        await runner.value
+        return (try finished.current!.get(), sleeps)
+    }
+
     /// Waits (in real time, at most `timeout` seconds) until at least `count` tasks sleep on
     /// this clock.
     public func waitForSleepers(_ count: Int = 1, timeout: Double = 20) async throws {
