@@ -210,7 +210,9 @@ struct MountTests {
         let fs = MemoryFileSystem(directIO: directIO)
         fs.addFile("spliced.bin", size: UInt64(size), content: .backingFile(path: backing))
         try await withMount(fs, options: MountOptions(fsName: "mavifs-test", maxRead: 1 << 20, spliceReplies: splice)) { mnt, _ in
-            let cat = try await run(["cat", mnt + "/spliced.bin"])
+            // Generous: the test process reads cat's 5 MiB from a pipe itself, which a loaded
+            // machine makes slow (a minute under five times oversubscribed cores).
+            let cat = try await run(["cat", mnt + "/spliced.bin"], timeout: 300)
             #expect(cat.stdoutBytes.count == size)
             #expect(cat.stdoutBytes == contents)
             let mid = try await blocking { try Sys.pread(mnt + "/spliced.bin", offset: 4_000_000, count: 200_000) }
