@@ -103,6 +103,18 @@ public func statfsErrno(_ path: String) -> Int32 {
     return statvfs(path, &info) == 0 ? 0 : errno
 }
 
+/// Whether a filesystem mounted at `path` answers (a blocking call): `statfs` succeeds, and `path`
+/// lies on another device than its parent. A stale mount fails with ENOTCONN; once it is detached,
+/// the plain directory beneath answers `statfs` too, before any new mount is there, but it lies on
+/// its parent's device.
+public func mountAnswers(at path: String) -> Bool {
+    guard statfsErrno(path) == 0 else { return false }
+    var mounted = stat()
+    var parent = stat()
+    guard stat(path, &mounted) == 0, stat((path as NSString).deletingLastPathComponent, &parent) == 0 else { return false }
+    return mounted.st_dev != parent.st_dev
+}
+
 /// Seconds since `start`.
 public func elapsedSeconds(since start: ContinuousClock.Instant) -> Double {
     let d = ContinuousClock.now - start

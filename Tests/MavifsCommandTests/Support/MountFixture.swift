@@ -37,8 +37,9 @@ struct MountFixture: Sendable {
         do {
             try await waitUntil("\(mountpoint) to be mounted", timeout: 60, interval: 0.05) {
                 // Mounted, and answering: a stale mount left by a killed process is in the mount
-                // table too, but fails with ENOTCONN.
-                if mountOptions(of: mountpoint) != nil, try await blocking("statfs", timeout: 20, { statfsErrno(mountpoint) }) == 0 { return true }
+                // table too, but fails with ENOTCONN; once the new process detaches it, the
+                // directory beneath answers before the new mount is there.
+                if mountOptions(of: mountpoint) != nil, try await blocking("statfs", timeout: 20, { mountAnswers(at: mountpoint) }) { return true }
                 if let status = await child.wait(timeout: 0) { throw MountExited(status: status, stderr: child.stderr) }
                 return false
             }
