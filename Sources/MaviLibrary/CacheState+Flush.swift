@@ -60,7 +60,10 @@ extension CacheState {
     /// Snapshots what the next record must say, or `nil` when there is nothing to do.
     mutating func beginFlush(_ id: EntryID, scope: FlushScope, layout: CacheLayout) -> FlushJob? {
         guard let entry = entries[id] else { return nil }
-        let evicting = entry.slots.indices.filter { entry.slots[$0].phase == .evicting }
+        // A block whose writer gave up after a read was served its written prefix is still
+        // pinned by that read (or by the lease of a reply that hands the kernel the cache file):
+        // its bytes stay until the pin goes, and a later flush punches them.
+        let evicting = entry.slots.indices.filter { entry.slots[$0].phase == .evicting && entry.slots[$0].pins == 0 }
         let evictingDurable = evicting.contains { entry.slots[$0].durable }
         let writeRecord: Bool
         var present = BlockBitmap(count: entry.geometry.blockCount)

@@ -69,6 +69,7 @@ extension CacheState {
         guard phase == .absent || phase == .writing else { return .skip }
         entry.slots[block].phase = .writing
         entry.slots[block].writer = streamID
+        entry.slots[block].filled = 0
         stream.writingBlock = block
         entry.stream = stream
         return .write
@@ -132,6 +133,20 @@ extension CacheState {
     mutating func reserveForFetch(_ ticket: FetchTicket, block: Int) -> Reservation {
         guard fetchOwns(ticket.entry, fetch: ticket.fetchID, block: block), let entry = entries[ticket.entry] else { return .gone }
         return reserve(ticket.entry, block: block, demand: ticket.demand || !entry.waiters.isEmpty)
+    }
+
+    /// The fetch has written `block` from its first byte up to `position`: reads of that prefix
+    /// may go on. Wakes the waiters whose part of the block is now there (each once).
+    mutating func fetchAdvanced(_ ticket: FetchTicket, block: Int, to position: Int64) {
+        guard fetchOwns(ticket.entry, fetch: ticket.fetchID, block: block), let entry = entries[ticket.entry] else { return }
+        let blockStart = entry.geometry.start(of: block)
+        let before = blockStart + entry.slots[block].filled
+        entry.slots[block].filled = position - blockStart
+        let blockEnd = entry.geometry.end(of: block)
+        for registration in entry.waiters.values where registration.blocks.contains(block) {
+            let needed = min(registration.end, blockEnd)
+            if before < needed, needed <= position { registration.waiter.wake() }
+        }
     }
 
     mutating func fetchCompleted(_ ticket: FetchTicket, block: Int) {

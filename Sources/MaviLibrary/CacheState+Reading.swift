@@ -121,7 +121,8 @@ extension CacheState {
             pinned.append(block)
         }
         entry.waiters[waiter.id] = WaitRegistration(
-            waiter: waiter, wakeAtStreamPosition: waitsOnStream ? request.range.upperBound : nil, pinned: pinned, blocks: blocks)
+            waiter: waiter, wakeAtStreamPosition: waitsOnStream ? request.range.upperBound : nil, pinned: pinned, blocks: blocks,
+            end: request.range.upperBound)
         return .wait(launches)
     }
 
@@ -258,11 +259,14 @@ extension CacheState {
     func isReadable(_ entry: VideoEntry, block: Int, upTo end: Int64) -> Bool {
         let slot = entry.slots[block]
         if slot.phase == .present { return true }
+        guard slot.phase == .writing else { return false }
+        let needed = min(end, entry.geometry.end(of: block))
         // The stream's own block is valid up to where this pass has written.
-        if slot.phase == .writing, let stream = entry.stream, stream.writingBlock == block {
-            return min(end, entry.geometry.end(of: block)) <= stream.position
+        if let stream = entry.stream, stream.writingBlock == block, slot.writer == stream.id {
+            return needed <= stream.position
         }
-        return false
+        // A ranged fetch's block, up to where it has written.
+        return slot.filled > 0 && needed <= entry.geometry.start(of: block) + slot.filled
     }
 
     // MARK: - Claiming work
@@ -298,6 +302,7 @@ extension CacheState {
             for block in run {
                 entry.slots[block].phase = .writing
                 entry.slots[block].writer = id
+                entry.slots[block].filled = 0
             }
             entry.activeFetches += 1
             counters.rangeRequests += 1

@@ -132,6 +132,7 @@ struct CacheState {
     mutating func markPresent(_ entry: VideoEntry, _ block: Int) {
         entry.slots[block].phase = .present
         entry.slots[block].writer = 0
+        entry.slots[block].filled = 0
         entry.slots[block].consumed = false
         entry.presentCount += 1
         entry.recordDirty = true
@@ -139,10 +140,12 @@ struct CacheState {
     }
 
     /// Gives up a writer's claim on a block that will not be completed. Space already reserved
-    /// may hold written bytes, so the block goes through eviction, which punches them out.
+    /// may hold written bytes, so the block goes through eviction, which punches them out — once
+    /// no read that was served its written prefix still copies from it (see `beginFlush`).
     mutating func releaseClaim(_ entry: VideoEntry, _ block: Int) {
         guard entry.slots[block].phase == .writing else { return }
         entry.slots[block].writer = 0
+        entry.slots[block].filled = 0
         if entry.slots[block].counted {
             entry.slots[block].phase = .evicting
             entry.evictingCount += 1

@@ -7,8 +7,8 @@ struct BlockRef: Hashable {
     var block: Int
 }
 
-/// Where a block is in its life. Only `present` blocks are served (and the stream's own block,
-/// up to where it has written in this pass).
+/// Where a block is in its life. Only `present` blocks are served (and a block being written, up
+/// to where its writer has written).
 enum BlockPhase: UInt8 {
     case absent
     /// Claimed by one writer (the stream or a ranged fetch), which alone writes its bytes.
@@ -24,6 +24,10 @@ struct BlockSlot {
     var phase: BlockPhase = .absent
     /// The producer that claimed it while `writing`.
     var writer: Int = 0
+    /// While a ranged fetch writes it: how many of its bytes, from its first, are written. A read
+    /// of that prefix is served at once instead of waiting for the whole block (the stream's own
+    /// block is tracked by the stream's position instead).
+    var filled: Int64 = 0
     /// Its length counts in the cache's used bytes (`writing` with space reserved, `present`,
     /// `evicting`).
     var counted = false
@@ -87,6 +91,8 @@ struct WaitRegistration {
     /// arrive after it started waiting (evicting one would send the read after bytes that are
     /// gone, behind the stream).
     var blocks: ClosedRange<Int>
+    /// Where the read ends (exclusive): a fetch that writes that far into its block wakes it.
+    var end: Int64
 }
 
 /// Everything the cache knows about one cached file. Lives inside `CacheState` and is only

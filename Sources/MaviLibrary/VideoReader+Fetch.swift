@@ -72,6 +72,9 @@ extension VideoReader {
                 position += Int64(length)
                 if position == geometry.end(of: block) {
                     state.withLock { $0.fetchCompleted(ticket, block: block) }
+                } else {
+                    // Written before it is announced: a read woken now finds these bytes in the file.
+                    state.withLock { $0.fetchAdvanced(ticket, block: block, to: position) }
                 }
             }
         }

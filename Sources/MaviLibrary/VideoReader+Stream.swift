@@ -126,6 +126,7 @@ extension VideoReader {
     /// full (every block in use) for longer than `patience` (`nil`: as long as the claim holds).
     func makeRoom(patience: Duration?, _ reserve: @escaping (inout CacheState) -> Reservation) async -> Bool {
         let started = ContinuousClock.now
+        var busyRounds = 0
         while true {
             switch state.withLock({ reserve(&$0) }) {
             case .reserved:
@@ -135,6 +136,13 @@ extension VideoReader {
             case .evicting(let entries):
                 for id in entries { await persist(id, scope: .evictions) }
             case .busy:
+                // Space settling is usually freed by the flush that chose it; a block a read still
+                // pinned when its writer gave up is punched by a later flush, so ask for one now
+                // and then rather than wait for the periodic one.
+                busyRounds += 1
+                if busyRounds % 50 == 0 {
+                    for id in state.withLock({ $0.dirtyEntries }) { await persist(id, scope: .evictions) }
+                }
                 try? await Task.sleep(for: .milliseconds(5))
             case .full:
                 if let patience, ContinuousClock.now - started >= patience { return false }

@@ -97,7 +97,6 @@ func withReader<T: Sendable>(_ reader: VideoReader, _ body: (VideoReader) async 
     }
 }
 
-/// Reads the whole video front to back in `chunk`-sized reads.
 /// The bytes a cached file range points at, read from its descriptor (fewer if the read fell short).
 func bytesIn(_ range: CachedFileRange) -> [UInt8] {
     var bytes = [UInt8](repeating: 0, count: range.length)
@@ -105,6 +104,7 @@ func bytesIn(_ range: CachedFileRange) -> [UInt8] {
     return Array(bytes.prefix(max(n, 0)))
 }
 
+/// Reads the whole video front to back in `chunk`-sized reads.
 func readSequentially(_ reader: VideoReader, _ video: Video, chunk: Int = 100_000) async throws -> [UInt8] {
     var bytes: [UInt8] = []
     let size = Int(video.size ?? 0)

@@ -1,0 +1,95 @@
+import Foundation
+@testable import MaviLibrary
+import MaviServer
+import Testing
+import TestSupport
+
+/// A read does not wait for a whole block when the part it asks for has arrived: over a slow link a
+/// 4 MiB block takes a while, and a player's first read needs a few kilobytes of it.
+@Suite("Reads from blocks still being fetched", .timeLimit(.minutes(5)))
+struct PartialBlockTests {
+    @Test("a read is served from what a ranged fetch has written, while the rest of its block is still on the way")
+    func readsFromAFetchInFlight() async throws {
+        try await LibraryFixture.with(size: 6 << 20, rangeRequests: true) { fixture in
+            let video = fixture.videos[0]
+            // Every ranged reply stops after 1 MiB and holds its connection open: the first block
+            // (4 MiB) can never complete while this lasts.
+            fixture.server.setFaults(.init(stallAfterBytes: 1 << 20, endpoints: [.file]))
+            var configuration = fixture.configuration()
+            configuration.blockSize = 4 << 20
+            try await withReader(fixture.makeReader(configuration)) { reader in
+                let head = try await reader.read(video, offset: 0, size: 4096)
+                #expect(head[...] == fixture.source[0..<4096])
+                let inside = try await reader.read(video, offset: 900_000, size: 100_000)
+                #expect(inside[...] == fixture.source[900_000..<1_000_000])
+                // The reads came from the written part: no block is complete.
+                #expect(reader.stats().bytesFetchedByRange == 0, "\(reader.stats())")
+                let range = try await reader.cachedFileRange(video, offset: 500_000, size: 128 << 10)
+                #expect(bytesIn(range)[...] == fixture.source[500_000..<(500_000 + (128 << 10))])
+                reader.release(range)
+            }
+            #expect(fixture.downloads(video) == 0)
+
+            // The written part was never a complete block, so a new reader fetches it again.
+            fixture.server.setFaults(.init())
+            let requestsBefore = fixture.fileRequests(video)
+            try await withReader(fixture.makeReader(configuration)) { reader in
+                let head = try await reader.read(video, offset: 0, size: 4096)
+                #expect(head[...] == fixture.source[0..<4096])
+                #expect(try await readSequentially(reader, video) == fixture.source)
+            }
+            #expect(fixture.fileRequests(video) > requestsBefore)
+        }
+    }
+
+    @Test("a block whose fetch gave up keeps its bytes while a read served from its written part still uses them")
+    func pinnedPrefixOutlivesItsFetch() throws {
+        let work = try TemporaryDirectory(prefix: "mavifs-partial")
+        defer { work.remove() }
+        let key = CacheKey(namespace: "ns", videoNo: "VI1", size: 1 << 20)
+        let hint = SourceHint(videoURL: "http://127.0.0.1:9/v.mp4")
+        let source = RangeSource(url: URL(string: "http://127.0.0.1:9/v.mp4")!, origin: "http://127.0.0.1:9")
+        let limits = PlanningLimits(useRanges: true, maxFetchBlocks: 4, maxRequestBlocks: 2)
+        let layout = CacheLayout(directory: work.path)
+        var state = CacheState(blockSize: 64 << 10, maxBytes: 8 << 20)
+        let entry = state.entry(for: key)
+        let file = try CacheFile.open(path: work.appending("data"), size: key.size, create: true)
+        entry.file = file
+        entry.source = source
+        entry.sourceHint = hint
+        let plan = { (state: inout CacheState, range: Range<Int64>) in
+            state.planRead(
+                ReadRequest(key: key, range: range, hint: hint), waiter: nil, limits: limits, now: .now,
+                rangeSupport: { _ in .honoured }, resolveSource: { _ in source })
+        }
+
+        let tickets = state.claimFetches(entry, blocks: [0], readAhead: 0, demand: true, source: source, file: file, limits: limits)
+        let ticket = try #require(tickets.first)
+        #expect(state.reserveForFetch(ticket, block: 0) == .reserved)
+        state.fetchAdvanced(ticket, block: 0, to: 16 << 10)
+        guard case .ready(_, let id, let blocks) = plan(&state, 0..<4096) else {
+            Issue.record("the written part of the block is readable")
+            return
+        }
+        guard case .notReady = plan(&state, 20_000..<30_000) else {
+            Issue.record("bytes past the written part are not")
+            return
+        }
+
+        // The fetch fails while the read still copies: the block's bytes must stay.
+        state.fetchEnded(ticket, outcome: .failed)
+        #expect(entry.slots[0].phase == .evicting)
+        #expect(state.beginFlush(id, scope: .evictions, layout: layout) == nil, "nothing may be punched under a read")
+        #expect(state.beginFlush(id, scope: .full, layout: layout)?.punches.isEmpty ?? true)
+
+        _ = state.finishRead(
+            entry: id, blocks: blocks, range: 0..<4096, waited: false, served: true, keepPins: false, limits: limits, now: .now,
+            rangeSupport: { _ in .honoured })
+        let flush = state.beginFlush(id, scope: .evictions, layout: layout)
+        let job = try #require(flush)
+        #expect(job.punches.map(\.block) == [0], "once the read is done, the block goes")
+        state.endFlush(id, job: job, recordWritten: false)
+        #expect(entry.slots[0].phase == .absent)
+        #expect(state.usedBytes == 0)
+    }
+}
