@@ -86,6 +86,11 @@ public final class MaviClient: Sendable {
         // and its overall deadline) decides what follows. Left on, the pool would retry on its own
         // until the connect timeout, so each attempt at a wrong port would cost that timeout.
         configuration.connectionPool.retryConnectionEstablishment = false
+        // Ranged reads run up to 16 requests side by side, each on a connection of its own, and
+        // the first read of a video should find a warm one: kept while idle, as long as the
+        // server keeps it.
+        configuration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = 16
+        configuration.connectionPool.idleTimeout = TimeAmount(min(timeouts.connectionIdle, .seconds(120)))
         return configuration
     }
 }

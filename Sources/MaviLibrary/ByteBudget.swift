@@ -1,11 +1,12 @@
 import Synchronization
 
-/// A counting semaphore over bytes, first come first served: bounds the memory of read buffers
-/// in flight whatever the number of concurrent reads.
+/// A counting semaphore over bytes, first come first served among equals: bounds the memory of
+/// read buffers in flight whatever the number of concurrent reads. An urgent taker (a read that
+/// somebody waits on) goes before every waiting taker that is not.
 final class ByteBudget: Sendable {
-    private struct State {
+    fileprivate struct State {
         var available: Int
-        var queue: [(id: Int, bytes: Int, continuation: CheckedContinuation<Void, any Error>)] = []
+        var queue: [(id: Int, bytes: Int, urgent: Bool, continuation: CheckedContinuation<Void, any Error>)] = []
         var nextID = 0
     }
 
@@ -19,10 +20,10 @@ final class ByteBudget: Sendable {
 
     /// Waits until `bytes` (clamped to the capacity, so one huge request cannot wait forever) are
     /// free and takes them; returns what was taken, to give back with ``release(_:)``.
-    func acquire(_ bytes: Int) async throws -> Int {
+    func acquire(_ bytes: Int, urgent: Bool = false) async throws -> Int {
         let wanted = min(max(bytes, 0), capacity)
         let id = state.withLock { state -> Int? in
-            if state.queue.isEmpty, state.available >= wanted {
+            if state.mayTake(wanted, urgent: urgent) {
                 state.available -= wanted
                 return nil
             }
@@ -33,11 +34,12 @@ final class ByteBudget: Sendable {
         try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { continuation in
                 let immediate = state.withLock { state -> Bool in
-                    if state.queue.isEmpty, state.available >= wanted {
+                    if state.mayTake(wanted, urgent: urgent) {
                         state.available -= wanted
                         return true
                     }
-                    state.queue.append((id, wanted, continuation))
+                    let place = urgent ? state.queue.firstIndex { !$0.urgent } ?? state.queue.endIndex : state.queue.endIndex
+                    state.queue.insert((id, wanted, urgent, continuation), at: place)
                     return false
                 }
                 if immediate { continuation.resume() }
@@ -52,6 +54,9 @@ final class ByteBudget: Sendable {
         return wanted
     }
 
+    /// Takers waiting for their turn (for tests, which wait on it instead of sleeping).
+    var waiting: Int { state.withLock { $0.queue.count } }
+
     func release(_ bytes: Int) {
         let ready = state.withLock { state -> [CheckedContinuation<Void, any Error>] in
             state.available += bytes
@@ -63,5 +68,13 @@ final class ByteBudget: Sendable {
             return ready
         }
         for continuation in ready { continuation.resume() }
+    }
+}
+
+extension ByteBudget.State {
+    /// Free enough, and nobody who goes first waits.
+    fileprivate func mayTake(_ bytes: Int, urgent: Bool) -> Bool {
+        guard available >= bytes else { return false }
+        return urgent ? !queue.contains { $0.urgent } : queue.isEmpty
     }
 }

@@ -27,7 +27,9 @@ public struct CacheConfiguration: Sendable {
     /// Downloads nobody waits on any more (every handle closed) that are kept going to the end.
     /// See `StreamPolicy` for why they are kept at all.
     public var maxBackgroundDownloads: Int
-    /// Ranged requests in flight at once, over all videos.
+    /// Ranged requests in flight at once, over all videos (three quarters of them at most for
+    /// read-ahead). Each runs on a connection of its own: over a long link, or where a CDN caps
+    /// each connection, they add up.
     public var maxConcurrentRangeFetches: Int
     /// The largest read-ahead of one ranged reader; the window starts at one block and doubles
     /// while a reader keeps reading sequentially.
@@ -54,7 +56,7 @@ public struct CacheConfiguration: Sendable {
         downloadRetryDelay: Duration = .seconds(1),
         failureCooldown: Duration = .seconds(30),
         maxBackgroundDownloads: Int = 2,
-        maxConcurrentRangeFetches: Int = 8,
+        maxConcurrentRangeFetches: Int = 16,
         maxReadAhead: Int = 64 << 20,
         maxRangeRequest: Int = 8 << 20,
         maxInFlightReadBytes: Int = 64 << 20,

@@ -162,6 +162,7 @@ extension CacheState {
             releaseClaim(entry, block)
         }
         entry.activeFetches -= 1
+        entry.prefetches.removeValue(forKey: ticket.fetchID)
         switch outcome {
         case .completed: entry.rangeFailures = 0
         case .rangeless: entry.rangeDisabled = true
@@ -184,12 +185,14 @@ extension CacheState {
     }
 
     /// A handle closed. When it was the last and nobody waits, the stream either carries on in
-    /// the background or stops (see `StreamPolicy`). Returns the entry to flush, and the stream
-    /// to cancel if it must stop.
-    mutating func handleClosed(_ key: CacheKey, maxBackground: Int) -> (flush: EntryID?, stopStream: Int?) {
-        guard let id = byKey[key], let entry = entries[id] else { return (nil, nil) }
+    /// the background or stops (see `StreamPolicy`), and prefetches stop: nobody is left to read
+    /// ahead for. Returns the entry to flush, the stream to cancel if it must stop, and the
+    /// prefetches to cancel.
+    mutating func handleClosed(_ key: CacheKey, maxBackground: Int) -> (flush: EntryID?, stopStream: Int?, prefetches: [Int]) {
+        guard let id = byKey[key], let entry = entries[id] else { return (nil, nil, []) }
         entry.openHandles = max(0, entry.openHandles - 1)
-        guard entry.openHandles == 0 else { return (nil, nil) }
+        guard entry.openHandles == 0 else { return (nil, nil, []) }
+        let prefetches = uselessPrefetches(of: entry, cursor: nil)
         var stop: Int?
         if var stream = entry.stream, !stream.stopRequested, entry.waiters.isEmpty {
             let background = entries.values.filter { $0.stream.map { $0.background && !$0.stopRequested } ?? false }.count
@@ -203,7 +206,7 @@ extension CacheState {
             entry.stream = stream
         }
         releaseFileIfIdle(entry)
-        return (id, stop)
+        return (id, stop, prefetches)
     }
 }
 

@@ -17,6 +17,8 @@ struct SourceHint: Equatable {
 struct Launches: Sendable {
     var stream: StreamTicket?
     var fetches: [FetchTicket] = []
+    /// Prefetches nobody will read any more (their reader jumped elsewhere, or left): stop them.
+    var cancel: [Int] = []
 }
 
 struct StreamTicket: Sendable {
@@ -57,6 +59,13 @@ struct PlanningLimits {
     let maxFetchBlocks: Int
     /// The most blocks one ranged request asks for.
     let maxRequestBlocks: Int
+    /// What each origin's link has shown; sets the size of requests to it (at most
+    /// `maxRequestBlocks`). Without it, every request may be that large.
+    var meter: OriginMeter? = nil
+
+    func requestBlocks(to source: RangeSource, blockSize: Int) -> Int {
+        meter?.requestBlocks(origin: source.origin, blockSize: blockSize, maxBlocks: maxRequestBlocks) ?? maxRequestBlocks
+    }
 }
 
 extension CacheState {
@@ -74,6 +83,11 @@ extension CacheState {
         if let waiter { withdraw(waiter.id, from: entry) }
         guard let blocks = entry.geometry.blocks(covering: request.range) else { return .fail(.cacheIO(operation: "plan", errno: 22)) }
 
+        // Resolved on hits too: a reader going on through cached blocks reads ahead beyond them.
+        if entry.sourceHint != request.hint {
+            entry.sourceHint = request.hint
+            entry.source = resolveSource(request.hint)
+        }
         let missing = blocks.filter { !isReadable(entry, block: $0, upTo: request.range.upperBound) }
         guard let file = entry.file else { return .needFile(entry.id, entry.key) }
         if missing.isEmpty {
@@ -82,10 +96,6 @@ extension CacheState {
             return .ready(file: file, entry: entry.id, blocks: blocks)
         }
         guard let waiter else { return .notReady }
-        if entry.sourceHint != request.hint {
-            entry.sourceHint = request.hint
-            entry.source = resolveSource(request.hint)
-        }
 
         let rangesUsable = rangesUsable(entry, limits: limits, rangeSupport: rangeSupport)
         var launches = Launches()
@@ -143,12 +153,12 @@ extension CacheState {
     mutating func finishRead(
         entry id: EntryID, blocks: ClosedRange<Int>, range: Range<Int64>, waited: Bool, served: Bool, keepPins: Bool,
         limits: PlanningLimits, now: ContinuousClock.Instant, rangeSupport: (String) -> RangeSupportRegistry.Support
-    ) -> [FetchTicket] {
+    ) -> Launches {
         sweepLeases(now: now)
         if served {
             if waited { counters.bytesAfterWaiting += Int64(range.count) } else { counters.bytesFromCache += Int64(range.count) }
         }
-        guard let entry = entries[id] else { return [] }
+        guard let entry = entries[id] else { return Launches() }
         entry.activeReads -= 1
         for block in blocks {
             if !keepPins { entry.slots[block].pins -= 1 }
@@ -157,8 +167,13 @@ extension CacheState {
                 lru.touch(BlockRef(entry: id, block: block))
             }
         }
-        let window = served ? advanceCursor(of: entry, read: range, limits: limits) : nil
-        var tickets: [FetchTicket] = []
+        var launches = Launches()
+        guard served else {
+            releaseFileIfIdle(entry)
+            return launches
+        }
+        let (cursor, window, abandoned) = advanceCursor(of: entry, read: range, limits: limits)
+        if let abandoned { launches.cancel = uselessPrefetches(of: entry, cursor: abandoned) }
         if let window, let source = entry.source, let file = entry.file,
            rangesUsable(entry, limits: limits, rangeSupport: rangeSupport), range.upperBound < entry.key.size {
             let first = entry.geometry.block(containing: range.upperBound)
@@ -169,11 +184,21 @@ extension CacheState {
                 wanted.append(block)
             }
             if !wanted.isEmpty {
-                tickets = claimFetches(entry, blocks: wanted, readAhead: 0, demand: false, source: source, file: file, limits: limits)
+                launches.fetches = claimFetches(
+                    entry, blocks: wanted, readAhead: 0, demand: false, source: source, file: file, limits: limits, cursor: cursor)
             }
         }
         releaseFileIfIdle(entry)
-        return tickets
+        return launches
+    }
+
+    /// The prefetches made for `cursor` (or for any cursor, when `nil`) whose blocks no waiting
+    /// read needs.
+    func uselessPrefetches(of entry: VideoEntry, cursor: Int?) -> [Int] {
+        entry.prefetches.compactMap { fetchID, prefetch in
+            guard cursor == nil || prefetch.cursor == cursor else { return nil }
+            return prefetch.blocks.contains(where: entry.isAwaited) ? nil : fetchID
+        }
     }
 
     // MARK: - Leases
@@ -281,10 +306,10 @@ extension CacheState {
     }
 
     /// Claims `blocks` (ascending, absent) plus up to `readAhead` absent blocks after the last,
-    /// as contiguous runs of at most `maxRequestBlocks`, one ranged request each.
+    /// as contiguous runs of the size the source's link calls for, one ranged request each.
     mutating func claimFetches(
         _ entry: VideoEntry, blocks: [Int], readAhead: Int, demand: Bool, source: RangeSource, file: CacheFile,
-        limits: PlanningLimits
+        limits: PlanningLimits, cursor: Int? = nil
     ) -> [FetchTicket] {
         var wanted = blocks
         if let last = blocks.last, readAhead > 0 {
@@ -294,6 +319,7 @@ extension CacheState {
                 next += 1
             }
         }
+        let requestBlocks = limits.requestBlocks(to: source, blockSize: blockSize)
         var tickets: [FetchTicket] = []
         var run: [Int] = []
         func flush() {
@@ -305,6 +331,7 @@ extension CacheState {
                 entry.slots[block].filled = 0
             }
             entry.activeFetches += 1
+            if let cursor { entry.prefetches[id] = Prefetch(cursor: cursor, blocks: first...last) }
             counters.rangeRequests += 1
             tickets.append(FetchTicket(
                 entry: entry.id, fetchID: id, blocks: first...last, source: source, geometry: entry.geometry,
@@ -312,7 +339,7 @@ extension CacheState {
             run.removeAll()
         }
         for block in wanted where entry.slots[block].phase == .absent {
-            if let last = run.last, last + 1 != block || run.count >= limits.maxRequestBlocks { flush() }
+            if let last = run.last, last + 1 != block || run.count >= requestBlocks { flush() }
             run.append(block)
         }
         flush()
@@ -321,27 +348,43 @@ extension CacheState {
 
     // MARK: - Read-ahead
 
+    /// How far from where a cursor expects the next read a read may start and still continue
+    /// it: the kernel sends a sequential reader's read-ahead as several requests at once, and
+    /// they may arrive out of order.
+    static let cursorSlack: Int64 = 1 << 20
+
     func cursor(of entry: VideoEntry, at offset: Int64) -> ReadCursor? {
-        entry.cursors.first { $0.nextOffset == offset }
+        entry.cursors.first { $0.continues(at: offset) }
     }
 
-    /// Moves the cursor that this read continues (or starts a new one). Returns the read-ahead
-    /// window in blocks when the read was sequential, `nil` after a jump.
-    mutating func advanceCursor(of entry: VideoEntry, read range: Range<Int64>, limits: PlanningLimits) -> Int? {
+    /// Moves the cursor that this read continues (or starts a new one). Returns the cursor, its
+    /// read-ahead window in blocks when the read was sequential (`nil` after a jump), and the
+    /// cursor a jump replaced, whose prefetches nobody will read.
+    mutating func advanceCursor(
+        of entry: VideoEntry, read range: Range<Int64>, limits: PlanningLimits
+    ) -> (cursor: Int, window: Int?, replaced: Int?) {
         tick += 1
-        if let index = entry.cursors.firstIndex(where: { $0.nextOffset == range.lowerBound }) {
-            let crossed = entry.geometry.block(containing: range.lowerBound) != entry.geometry.block(containing: max(range.upperBound - 1, range.lowerBound))
-            entry.cursors[index].nextOffset = range.upperBound
+        let geometry = entry.geometry
+        let last = max(geometry.fileSize - 1, 0)
+        if let index = entry.cursors.firstIndex(where: { $0.continues(at: range.lowerBound) }) {
+            let before = entry.cursors[index].nextOffset
+            let after = max(before, range.upperBound)
+            entry.cursors[index].nextOffset = after
             entry.cursors[index].lastUse = tick
-            if crossed { entry.cursors[index].window = min(entry.cursors[index].window * 2, limits.maxFetchBlocks) }
-            return entry.cursors[index].window
+            // The window grows each time the reader enters another block.
+            if geometry.block(containing: min(before, last)) != geometry.block(containing: min(after, last)) {
+                entry.cursors[index].window = min(entry.cursors[index].window * 2, limits.maxFetchBlocks)
+            }
+            return (entry.cursors[index].id, entry.cursors[index].window, nil)
         }
-        let fresh = ReadCursor(nextOffset: range.upperBound, window: 1, lastUse: tick)
-        if entry.cursors.count < 4 {
+        let fresh = ReadCursor(id: makeID(), nextOffset: range.upperBound, window: 1, lastUse: tick)
+        var replaced: Int?
+        if entry.cursors.count < ReadCursor.perFile {
             entry.cursors.append(fresh)
         } else if let oldest = entry.cursors.indices.min(by: { entry.cursors[$0].lastUse < entry.cursors[$1].lastUse }) {
+            replaced = entry.cursors[oldest].id
             entry.cursors[oldest] = fresh
         }
-        return nil
+        return (fresh.id, nil, replaced)
     }
 }

@@ -73,12 +73,28 @@ struct StreamProgress {
     }
 }
 
-/// A sequential reader's position and read-ahead, for ranged prefetching.
+/// A sequential reader's position and read-ahead, for ranged prefetching. A file keeps a few (a
+/// player reads the head, the index at the end and the body, a second reader elsewhere).
 struct ReadCursor {
+    static let perFile = 4
+
+    let id: Int
     var nextOffset: Int64
     /// Read-ahead in blocks; doubles while the reader keeps going, back to 1 after a jump.
     var window: Int
     var lastUse: UInt64
+
+    /// A read at `offset` goes on from here (within ``CacheState/cursorSlack`` either way).
+    func continues(at offset: Int64) -> Bool {
+        offset >= nextOffset - CacheState.cursorSlack && offset <= nextOffset + CacheState.cursorSlack
+    }
+}
+
+/// A ranged request made ahead of a reader, not for a read that waits.
+struct Prefetch {
+    /// The cursor it was made for.
+    let cursor: Int
+    let blocks: ClosedRange<Int>
 }
 
 /// A read waiting for bytes, with the blocks it keeps pinned while it waits.
@@ -120,6 +136,8 @@ final class VideoEntry {
     /// What `source` was resolved from.
     var sourceHint: SourceHint?
     var cursors: [ReadCursor] = []
+    /// Prefetches in flight, by fetch id.
+    var prefetches: [Int: Prefetch] = [:]
     var waiters: [Int: WaitRegistration] = [:]
     /// The in-memory block states differ from the durable record.
     var recordDirty = false

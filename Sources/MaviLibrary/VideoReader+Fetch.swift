@@ -14,7 +14,12 @@ extension VideoReader {
     }
 
     private func fetch(_ ticket: FetchTicket) async -> FetchOutcome {
-        guard let slot = try? await fetchSlots.acquire(1) else { return .abandoned }
+        // Read-ahead takes one of its own places first; a fetch a read waits on goes before
+        // read-ahead that waits for a slot.
+        let prefetchSlot = ticket.demand ? 0 : ((try? await prefetchSlots.acquire(1)) ?? -1)
+        guard prefetchSlot >= 0 else { return .abandoned }
+        defer { if prefetchSlot > 0 { prefetchSlots.release(prefetchSlot) } }
+        guard let slot = try? await fetchSlots.acquire(1, urgent: ticket.demand) else { return .abandoned }
         defer { fetchSlots.release(slot) }
         guard state.withLock({ $0.fetchOwns(ticket.entry, fetch: ticket.fetchID, block: ticket.blocks.lowerBound) }) else {
             return .abandoned
@@ -22,6 +27,7 @@ extension VideoReader {
         let first = ticket.geometry.start(of: ticket.blocks.lowerBound)
         let end = ticket.geometry.end(of: ticket.blocks.upperBound)
         let origin = ticket.source.origin
+        let sent = ContinuousClock.now
         do {
             switch try await client.fetchRange(ticket.source.url, range: first...(end - 1)) {
             case .ignored:
@@ -38,7 +44,7 @@ extension VideoReader {
                     return .rangeless
                 }
                 rangeSupport.recordHonoured(origin)
-                return try await ingest(bytes, ticket, from: first)
+                return try await ingest(bytes, ticket, from: first, sent: sent)
             }
         } catch MaviClientError.rangeMismatch {
             rangeSupport.recordIgnored(origin)
@@ -52,12 +58,14 @@ extension VideoReader {
         }
     }
 
-    private func ingest(_ bytes: ByteStream, _ ticket: FetchTicket, from start: Int64) async throws -> FetchOutcome {
+    private func ingest(_ bytes: ByteStream, _ ticket: FetchTicket, from start: Int64, sent: ContinuousClock.Instant) async throws -> FetchOutcome {
         let geometry = ticket.geometry
+        var firstByte: ContinuousClock.Instant?
         // A prefetch that finds the cache full gives up at once; a read waiting for it waits.
         let patience: Duration = ticket.demand ? configuration.readTimeout : .zero
         var position = start
         for try await var chunk in bytes {
+            if firstByte == nil { firstByte = .now }
             while chunk.readableBytes > 0 {
                 let block = geometry.block(containing: position)
                 let length = min(chunk.readableBytes, Int(geometry.end(of: block) - position))
@@ -77,6 +85,12 @@ extension VideoReader {
                     state.withLock { $0.fetchAdvanced(ticket, block: block, to: position) }
                 }
             }
+        }
+        if let firstByte {
+            let now = ContinuousClock.now
+            originMeter.record(
+                origin: ticket.source.origin, firstByte: (firstByte - sent).secondsValue, bytes: position - start,
+                transfer: (now - firstByte).secondsValue)
         }
         return .completed
     }

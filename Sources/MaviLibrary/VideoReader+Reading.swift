@@ -83,13 +83,13 @@ extension VideoReader {
     /// until the reply that hands them to the kernel is sent.
     private func leased(_ ready: PinnedRange, for request: ReadRequest) -> CachedFileRange {
         let now = ContinuousClock.now
-        let (prefetches, lease) = state.withLock { state in
-            let prefetches = state.finishRead(
+        let (followUp, lease) = state.withLock { state in
+            let followUp = state.finishRead(
                 entry: ready.entry, blocks: ready.blocks, range: request.range, waited: ready.waited, served: true, keepPins: true,
                 limits: limits, now: now, rangeSupport: rangeSupport.support(of:))
-            return (prefetches, state.lease(ready.blocks, of: ready.entry, file: ready.file, until: now + Self.spliceHold))
+            return (followUp, state.lease(ready.blocks, of: ready.entry, file: ready.file, until: now + Self.spliceHold))
         }
-        launch(Launches(fetches: prefetches))
+        launch(followUp)
         return CachedFileRange(
             descriptor: ready.file.descriptor, offset: request.range.lowerBound, length: request.range.count, lease: lease)
     }
@@ -226,12 +226,12 @@ extension VideoReader {
             }
         }
         let now = ContinuousClock.now
-        let prefetches = state.withLock {
+        let followUp = state.withLock {
             $0.finishRead(
                 entry: ready.entry, blocks: ready.blocks, range: request.range, waited: ready.waited, served: failure == nil,
                 keepPins: false, limits: limits, now: now, rangeSupport: rangeSupport.support(of:))
         }
-        launch(Launches(fetches: prefetches))
+        launch(followUp)
         if let failure { throw failure }
         return bytes
     }

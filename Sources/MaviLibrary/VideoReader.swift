@@ -23,6 +23,10 @@ public final class VideoReader: Sendable {
     let rangeSupport: RangeSupportRegistry
     let readBuffers: ByteBudget
     let fetchSlots: ByteBudget
+    /// Read-ahead may hold only part of `fetchSlots`: the rest is kept for reads that wait, so
+    /// that a jump is not queued behind read-ahead for a place it left.
+    let prefetchSlots: ByteBudget
+    let originMeter = OriginMeter()
     let limits: PlanningLimits
     let producers = Mutex<[Int: Task<Void, Never>]>([:])
     let io = CacheIOThreads()
@@ -50,12 +54,15 @@ public final class VideoReader: Sendable {
         rangeSupport = RangeSupportRegistry(file: layout.originsFile)
         let blockSize = configuration.effectiveBlockSize
         readBuffers = ByteBudget(capacity: max(configuration.maxInFlightReadBytes, 1 << 20))
-        fetchSlots = ByteBudget(capacity: max(configuration.maxConcurrentRangeFetches, 1))
+        let slots = max(configuration.maxConcurrentRangeFetches, 1)
+        fetchSlots = ByteBudget(capacity: slots)
+        prefetchSlots = ByteBudget(capacity: max(1, slots * 3 / 4))
         let windowBlocks = max(1, configuration.maxReadAhead / blockSize)
         limits = PlanningLimits(
             useRanges: configuration.useRanges,
             maxFetchBlocks: windowBlocks,
-            maxRequestBlocks: min(windowBlocks, max(1, configuration.maxRangeRequest / blockSize)))
+            maxRequestBlocks: min(windowBlocks, max(1, configuration.maxRangeRequest / blockSize)),
+            meter: originMeter)
 
         trafficBase = CacheTraffic.load(layout)
         var loaded = CacheState(blockSize: blockSize, maxBytes: configuration.effectiveMaxBytes())
@@ -89,11 +96,12 @@ public final class VideoReader: Sendable {
     public func closed(_ video: Video) {
         guard let size = video.size, size >= 0 else { return }
         let key = CacheKey(namespace: namespace, videoNo: video.videoNo, size: size)
-        let (flush, stop) = state.withLock { $0.handleClosed(key, maxBackground: configuration.maxBackgroundDownloads) }
+        let (flush, stop, prefetches) = state.withLock { $0.handleClosed(key, maxBackground: configuration.maxBackgroundDownloads) }
         if let stop {
             logger.debug("stopping a download nobody waits on", metadata: ["video_no": "\(key.videoNo)"])
             cancelProducer(stop)
         }
+        for fetch in prefetches { cancelProducer(fetch) }
         if let flush { register(state.withLock { $0.makeID() }) { await self.persist(flush) } }
     }
 
@@ -158,6 +166,7 @@ public final class VideoReader: Sendable {
         for fetch in launches.fetches {
             register(fetch.fetchID) { await self.runFetch(fetch) }
         }
+        for fetch in launches.cancel { cancelProducer(fetch) }
     }
 
     /// Starts a producer task, registered before it can finish (it removes itself at the end).

@@ -78,17 +78,22 @@ struct LimitTests {
         }
     }
 
-    @Test("in-flight read buffers are bounded: reads beyond the budget wait their turn")
-    func readBufferBudget() async throws {
+    @Test("in-flight read buffers and fetch slots are bounded: takers beyond the budget wait their turn, urgent ones first")
+    func budgetTurns() async throws {
         let budget = ByteBudget(capacity: 1000)
-        let first = try await budget.acquire(800)
-        let second = Task { try await budget.acquire(400) }
-        try await Task.sleep(for: .milliseconds(50))
-        #expect(!second.isCancelled)
-        budget.release(first)
-        #expect(try await second.value == 400)
-        // A request above the capacity is clamped rather than waiting forever.
+        let first = try await budget.acquire(1000)
+        let plain = Task { try await budget.acquire(400) }
+        try await waitUntil("the plain taker to queue") { budget.waiting == 1 }
+        let urgent = Task { try await budget.acquire(400, urgent: true) }
+        try await waitUntil("the urgent taker to queue") { budget.waiting == 2 }
+        // Room for one: the urgent taker, though it came second.
         budget.release(400)
+        #expect(try await urgent.value == 400)
+        #expect(budget.waiting == 1, "the plain taker still waits")
+        budget.release(first - 400)
+        #expect(try await plain.value == 400)
+        // A request above the capacity is clamped rather than waiting forever.
+        budget.release(800)
         #expect(try await budget.acquire(5000) == 1000)
     }
 }

@@ -32,6 +32,8 @@ struct FileStream: Sendable {
     /// `announceLength: false` leaves `Content-Length` out, so HTTP/1.1 sends the body chunked.
     func body(announceLength: Bool) -> ResponseBody {
         ResponseBody(contentLength: announceLength ? Int(range.count) : nil) { writer in
+            stats.streamOpened()
+            defer { stats.streamClosed() }
             try await FileSystem.shared.withFileHandle(forReadingAt: FilePath(path)) { handle in
                 var sent: Int64 = 0
                 let clock = ContinuousClock()
@@ -52,11 +54,14 @@ struct FileStream: Sendable {
                         throw StreamInterrupted()
                     }
                     if let rate = bytesPerSecond, rate > 0 {
-                        // A slow network: small pieces, each sent when the pace allows, so the
-                        // client sees a steady trickle rather than bursts.
-                        while chunk.readableBytes > 0, let piece = chunk.readSlice(length: min(16 * 1024, chunk.readableBytes)) {
+                        // A slow network: small pieces, each sent when the pace allows (about every
+                        // 50 ms), so the client sees a steady trickle rather than bursts, and a
+                        // client that went away is noticed within one piece.
+                        let pieceLength = Int(min(max(rate / 20, 1), 16 * 1024))
+                        while chunk.readableBytes > 0, let piece = chunk.readSlice(length: min(pieceLength, chunk.readableBytes)) {
                             let due = started + .seconds(Double(sent) / Double(rate))
                             if due > clock.now { try await Task.sleep(until: due, clock: clock) }
+                            guard channel.isActive else { throw StreamInterrupted() }
                             try await writer.write(piece)
                             sent += Int64(piece.readableBytes)
                             stats.addStreamedBytes(piece.readableBytes)

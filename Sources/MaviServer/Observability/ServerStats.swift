@@ -13,21 +13,24 @@ public struct ServerStats: Codable, Sendable, Equatable {
     public var blobDownloads: [String: Int]
     /// Body bytes written by streamed responses (downloads, file URLs, covers).
     public var bytesStreamed: Int64
+    /// Streamed responses still sending (or stalled) right now; a reset leaves it as it is.
+    public var streamsOpen: Int
 
     public init(
         requests: [String: Int] = [:], downloads: [String: Int] = [:], fileRequests: [String: Int] = [:],
-        blobDownloads: [String: Int] = [:], bytesStreamed: Int64 = 0
+        blobDownloads: [String: Int] = [:], bytesStreamed: Int64 = 0, streamsOpen: Int = 0
     ) {
         self.requests = requests
         self.downloads = downloads
         self.fileRequests = fileRequests
         self.blobDownloads = blobDownloads
         self.bytesStreamed = bytesStreamed
+        self.streamsOpen = streamsOpen
     }
 
     enum CodingKeys: String, CodingKey {
         case requests, downloads, fileRequests = "file_requests", blobDownloads = "blob_downloads"
-        case bytesStreamed = "bytes_streamed"
+        case bytesStreamed = "bytes_streamed", streamsOpen = "streams_open"
     }
 
     /// Requests that reached `endpoint`.
