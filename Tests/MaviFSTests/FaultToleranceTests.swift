@@ -39,7 +39,7 @@ struct FaultToleranceTests {
     @Test("under each fault every read gives the source's bytes or EIO, and the file reads whole once the fault is gone")
     func readsUnderFaults() async throws {
         let rounds = Soak.scale(ci: 1, soak: 6)
-        let orders: [ReadOrder] = [.sequential, .scattered(seed: 7)]
+        let orders: [ReadOrder] = [.sequential, .scattered(seed: 7), .interleaved(positions: 3)]
         try await SeededMount.with(videoCount: Self.kinds.count * orders.count * rounds) { mount in
             _ = try await blocking { try FileManager.default.contentsOfDirectory(atPath: mount.path("by-id")) }
             var total = ReadTally()

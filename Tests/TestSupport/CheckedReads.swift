@@ -40,6 +40,9 @@ public enum ReadOrder: Sendable {
     case sequential
     /// Every chunk once, in an order shuffled by the seed (far-ahead reads use ranged fetches).
     case scattered(seed: UInt64)
+    /// Every chunk once, as `positions` sequential readers taking turns on one handle, each
+    /// starting at its share of the file: a player reading the head, the index and the body.
+    case interleaved(positions: Int)
 }
 
 /// Reads `path` in `chunk`-sized `pread`s (a blocking call: use inside `blocking`) and checks each
@@ -58,9 +61,15 @@ public func checkedRead(
     }
     defer { close(fd) }
     var plan = offsets ?? Array(stride(from: 0, to: source.count, by: chunk))
-    if case .scattered(let seed) = order {
+    switch order {
+    case .sequential: break
+    case .scattered(let seed):
         var rng = SeededGenerator(seed: seed)
         plan.shuffle(using: &rng)
+    case .interleaved(let positions):
+        let share = (plan.count + max(positions, 1) - 1) / max(positions, 1)
+        let runs = stride(from: 0, to: plan.count, by: max(share, 1)).map { Array(plan[$0..<min($0 + share, plan.count)]) }
+        plan = (0..<share).flatMap { step in runs.compactMap { step < $0.count ? $0[step] : nil } }
     }
     var buffer = [UInt8](repeating: 0, count: chunk)
     var digest = VideoDigest()
