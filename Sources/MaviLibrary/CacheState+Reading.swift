@@ -83,12 +83,13 @@ extension CacheState {
         if let waiter { withdraw(waiter.id, from: entry) }
         guard let blocks = entry.geometry.blocks(covering: request.range) else { return .fail(.cacheIO(operation: "plan", errno: 22)) }
 
-        // Resolved on hits too: a reader going on through cached blocks reads ahead beyond them.
-        if entry.sourceHint != request.hint {
+        let missing = blocks.filter { !isReadable(entry, block: $0, upTo: request.range.upperBound) }
+        // Resolved once on a hit too, so that a reader going on through cached blocks reads ahead
+        // beyond them; compared again only on a miss (signed URLs change), not on every hit.
+        if entry.sourceHint == nil || (!missing.isEmpty && entry.sourceHint != request.hint) {
             entry.sourceHint = request.hint
             entry.source = resolveSource(request.hint)
         }
-        let missing = blocks.filter { !isReadable(entry, block: $0, upTo: request.range.upperBound) }
         guard let file = entry.file else { return .needFile(entry.id, entry.key) }
         if missing.isEmpty {
             for block in blocks { entry.slots[block].pins += 1 }
@@ -328,7 +329,6 @@ extension CacheState {
             for block in run {
                 entry.slots[block].phase = .writing
                 entry.slots[block].writer = id
-                entry.slots[block].filled = 0
             }
             entry.activeFetches += 1
             if let cursor { entry.prefetches[id] = Prefetch(cursor: cursor, blocks: first...last) }

@@ -16,9 +16,12 @@ extension VideoReader {
     private func fetch(_ ticket: FetchTicket) async -> FetchOutcome {
         // Read-ahead takes one of its own places first; a fetch a read waits on goes before
         // read-ahead that waits for a slot.
-        let prefetchSlot = ticket.demand ? 0 : ((try? await prefetchSlots.acquire(1)) ?? -1)
-        guard prefetchSlot >= 0 else { return .abandoned }
-        defer { if prefetchSlot > 0 { prefetchSlots.release(prefetchSlot) } }
+        var prefetchSlot: Int?
+        if !ticket.demand {
+            guard let taken = try? await prefetchSlots.acquire(1) else { return .abandoned }
+            prefetchSlot = taken
+        }
+        defer { if let prefetchSlot { prefetchSlots.release(prefetchSlot) } }
         guard let slot = try? await fetchSlots.acquire(1, urgent: ticket.demand) else { return .abandoned }
         defer { fetchSlots.release(slot) }
         guard state.withLock({ $0.fetchOwns(ticket.entry, fetch: ticket.fetchID, block: ticket.blocks.lowerBound) }) else {
