@@ -15,7 +15,9 @@ extension MaviClient {
     ///
     /// - Parameter expectedLength: the file's size if known (from the listing); a stream that
     ///   ends at another length is then an error even when the server sent no `Content-Length`.
-    public func download(videoNo: String, expectedLength: Int64? = nil) async throws -> ByteStream {
+    /// - Parameter onSent: called each time the request is sent, once its turn under the
+    ///   endpoint's rate limit came (a caller can tell waiting for the turn from waiting for bytes).
+    public func download(videoNo: String, expectedLength: Int64? = nil, onSent: (@Sendable () -> Void)? = nil) async throws -> ByteStream {
         guard !videoNo.isEmpty else {
             throw MaviClientError.invalidRequest(endpoint: .download, reason: "empty video number")
         }
@@ -25,7 +27,8 @@ extension MaviClient {
         request.headers = headers(for: url, accept: "*/*", contentType: "application/json")
         request.body = .bytes(Self.jsonBody(DownloadRequest(videoNo: videoNo, uniqueID: configuration.namespace)))
         return try await withRetries(.download) { attempt in
-            try await openStream(request, endpoint: .download, expectedLength: expectedLength, attempt: attempt)
+            onSent?()
+            return try await openStream(request, endpoint: .download, expectedLength: expectedLength, attempt: attempt)
         }
     }
 

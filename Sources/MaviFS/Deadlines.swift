@@ -10,11 +10,30 @@ enum Deadlines {
     /// cancelled (a read waiting for blocks withdraws, and the download stream other readers use
     /// goes on). Runs as a child task, on the caller's executor.
     static func racing<T: Sendable>(until deadline: ContinuousClock.Instant, _ operation: @escaping @Sendable () async throws -> T) async throws -> T {
+        try await racing(until: deadline, postponedBy: .zero, while: nil, operation)
+    }
+
+    /// ``racing(until:_:)`` whose deadline moves while `waiting` says the operation waits in a
+    /// queue that moves (looked at every second): it is then at least `postponement` after the
+    /// last time it did.
+    static func racing<T: Sendable>(
+        until deadline: ContinuousClock.Instant, postponedBy postponement: Duration, while waiting: (@Sendable () -> Bool)?,
+        _ operation: @escaping @Sendable () async throws -> T
+    ) async throws -> T {
         try await withThrowingTaskGroup(of: T?.self) { group in
             group.addTask { try await operation() }
             group.addTask {
-                try await Task.sleep(until: deadline, clock: .continuous)
-                return nil
+                guard let waiting else {
+                    try await Task.sleep(until: deadline, clock: .continuous)
+                    return nil
+                }
+                var deadline = deadline
+                while true {
+                    let now = ContinuousClock.now
+                    if waiting() { deadline = max(deadline, now + postponement) }
+                    guard now < deadline else { return nil }
+                    try await Task.sleep(until: min(deadline, now + .seconds(1)), clock: .continuous)
+                }
             }
             defer { group.cancelAll() }
             guard let first = try await group.next(), let value = first else { throw DeadlineExpired() }

@@ -99,8 +99,12 @@ extension MaviFileSystem {
     ) async throws -> T {
         let now = ContinuousClock.now
         let deadline = stalledVideos.deadline(for: video.videoNo, now: now, timeout: options.readTimeout)
+        let content = content
         do {
-            let result = try await Deadlines.racing(until: deadline, read)
+            // A read queued for its download's turn (12 a minute, one every 5 s) is not stalled:
+            // a sweep over many files must not fail because the queue is long.
+            let result = try await Deadlines.racing(
+                until: deadline, postponedBy: options.readTimeout, while: { content.waitsForDownloadTurn(video) }, read)
             stalledVideos.delivered(video.videoNo)
             return result
         } catch is DeadlineExpired {

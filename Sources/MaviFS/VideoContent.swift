@@ -20,4 +20,11 @@ public protocol VideoContent: Sendable {
     func closed(_ video: Video)
     /// The video was deleted: drop what is cached of it.
     func forget(videoNo: String)
+    /// Whether reads of the video wait in the download queue (for their turn under the
+    /// download rate limit) rather than for bytes: their deadline counts from the turn.
+    func waitsForDownloadTurn(_ video: Video) -> Bool
+}
+
+extension VideoContent {
+    public func waitsForDownloadTurn(_ video: Video) -> Bool { false }
 }

@@ -6,6 +6,13 @@ enum FetchOutcome {
     case failed
     /// Stopped because its entry is gone or the reader is shutting down.
     case abandoned
+
+    /// The outcome of a fetch made of two requests: what the source did wrong counts first
+    /// (ignoring Range, then failing), then being stopped.
+    static func combined(_ a: FetchOutcome, _ b: FetchOutcome) -> FetchOutcome {
+        for outcome in [FetchOutcome.rangeless, .failed, .abandoned] where a == outcome || b == outcome { return outcome }
+        return .completed
+    }
 }
 
 enum StreamOutcome {
@@ -49,8 +56,24 @@ extension CacheState {
         // A block left half-written by the previous attempt stays claimed by this stream; the new
         // pass takes it up again when it reaches its start.
         stream.writingBlock = nil
+        stream.waitingForTurn = true
         entry.stream = stream
         return true
+    }
+
+    /// The stream's request went out: its turn under the download rate limit came.
+    mutating func streamSent(_ entryID: EntryID, stream streamID: Int) {
+        guard let entry = entries[entryID], entry.stream?.id == streamID else { return }
+        entry.stream?.waitingForTurn = false
+        entry.stream?.attemptStarted = .now
+    }
+
+    /// Whether reads of `key` wait for a download whose turn under the rate limit has not come:
+    /// such a read is in a queue that moves (one download every few seconds), not stalled, and
+    /// its deadline counts from when the turn comes.
+    func waitsForDownloadTurn(_ key: CacheKey) -> Bool {
+        guard let id = byKey[key], let entry = entries[id], let stream = entry.stream else { return false }
+        return stream.waitingForTurn && !stream.stopRequested && !entry.waiters.isEmpty
     }
 
     /// The stream is about to deliver bytes of `block` starting at `offset`.
@@ -68,8 +91,8 @@ extension CacheState {
         if phase == .evicting { return .settle }
         guard phase == .absent || phase == .writing else { return .skip }
         entry.slots[block].phase = .writing
+        entry.slots[block].clearWriter()
         entry.slots[block].writer = streamID
-        entry.slots[block].filled = 0
         stream.writingBlock = block
         entry.stream = stream
         return .write
@@ -135,25 +158,31 @@ extension CacheState {
         return reserve(ticket.entry, block: block, demand: ticket.demand || !entry.waiters.isEmpty)
     }
 
-    /// The fetch has written `block` from its first byte up to `position`: reads of that prefix
-    /// may go on. Wakes the waiters whose part of the block is now there (each once).
-    mutating func fetchAdvanced(_ ticket: FetchTicket, block: Int, to position: Int64) {
+    /// The fetch has written `part` of `block` (from the block's first byte, or from where the
+    /// fetch began inside it): reads of what is written may go on, and the block is complete
+    /// once every byte is. Wakes the waiters whose part of the block is now there (each once).
+    mutating func fetchWrote(_ ticket: FetchTicket, block: Int, part: Range<Int64>) {
         guard fetchOwns(ticket.entry, fetch: ticket.fetchID, block: block), let entry = entries[ticket.entry] else { return }
         let blockStart = entry.geometry.start(of: block)
-        let before = blockStart + entry.slots[block].filled
-        entry.slots[block].filled = position - blockStart
         let blockEnd = entry.geometry.end(of: block)
-        for registration in entry.waiters.values where registration.blocks.contains(block) {
-            let needed = min(registration.end, blockEnd)
-            if before < needed, needed <= position { registration.waiter.wake() }
+        let before = entry.slots[block]
+        if part.lowerBound == blockStart {
+            entry.slots[block].filled = part.upperBound - blockStart
+        } else {
+            entry.slots[block].leadEnd = part.upperBound - blockStart
         }
-    }
-
-    mutating func fetchCompleted(_ ticket: FetchTicket, block: Int) {
-        guard fetchOwns(ticket.entry, fetch: ticket.fetchID, block: block), let entry = entries[ticket.entry] else { return }
-        counters.bytesFetchedByRange += entry.geometry.length(of: block)
-        markPresent(entry, block)
-        wakeAll(entry)
+        if entry.slots[block].isFilled(length: blockEnd - blockStart) {
+            counters.bytesFetchedByRange += blockEnd - blockStart
+            markPresent(entry, block)
+            wakeAll(entry)
+            return
+        }
+        let after = entry.slots[block]
+        for registration in entry.waiters.values where registration.blocks.contains(block) {
+            let wanted = registration.range.clamped(to: blockStart..<blockEnd)
+            let relative = (wanted.lowerBound - blockStart)..<(wanted.upperBound - blockStart)
+            if !before.holds(relative), after.holds(relative) { registration.waiter.wake() }
+        }
     }
 
     mutating func fetchEnded(_ ticket: FetchTicket, outcome: FetchOutcome) {

@@ -37,6 +37,9 @@ struct FetchTicket: Sendable {
     /// A reader waits for these blocks (rather than a prefetch that nobody asked for yet).
     let demand: Bool
     let file: CacheFile
+    /// Where inside the first block the fetch begins, when it begins at the waiting read rather
+    /// than at the block's first byte; a second request brings the bytes before it.
+    var lead: Int64? = nil
 }
 
 /// What a read does next.
@@ -83,7 +86,7 @@ extension CacheState {
         if let waiter { withdraw(waiter.id, from: entry) }
         guard let blocks = entry.geometry.blocks(covering: request.range) else { return .fail(.cacheIO(operation: "plan", errno: 22)) }
 
-        let missing = blocks.filter { !isReadable(entry, block: $0, upTo: request.range.upperBound) }
+        let missing = blocks.filter { !isReadable(entry, block: $0, reading: request.range) }
         // Resolved once on a hit too, so that a reader going on through cached blocks reads ahead
         // beyond them; compared again only on a miss (signed URLs change), not on every hit.
         if entry.sourceHint == nil || (!missing.isEmpty && entry.sourceHint != request.hint) {
@@ -124,7 +127,12 @@ extension CacheState {
         if startStream { launches.stream = beginStream(entry, file: file, now: now) }
         if !byRange.isEmpty, let source = entry.source {
             let readAhead = cursor(of: entry, at: request.range.lowerBound)?.window ?? 1
-            launches.fetches = claimFetches(entry, blocks: byRange, readAhead: readAhead, demand: true, source: source, file: file, limits: limits)
+            // A read deep inside its first block, from an origin known to honour Range, starts
+            // its fetch where it starts: a player's jump to the index at the end of a file
+            // should not wait for the megabytes before it in the block.
+            let lead = rangeSupport(source.origin) == .honoured ? request.range.lowerBound : nil
+            launches.fetches = claimFetches(
+                entry, blocks: byRange, readAhead: readAhead, demand: true, source: source, file: file, limits: limits, lead: lead)
         }
         var pinned: [Int] = []
         for block in blocks where entry.slots[block].phase == .present {
@@ -133,7 +141,7 @@ extension CacheState {
         }
         entry.waiters[waiter.id] = WaitRegistration(
             waiter: waiter, wakeAtStreamPosition: waitsOnStream ? request.range.upperBound : nil, pinned: pinned, blocks: blocks,
-            end: request.range.upperBound)
+            range: request.range)
         return .wait(launches)
     }
 
@@ -281,18 +289,19 @@ extension CacheState {
         return rangeSupport(source.origin) != .ignored
     }
 
-    /// Whether a read ending at `end` can take its bytes of `block` now.
-    func isReadable(_ entry: VideoEntry, block: Int, upTo end: Int64) -> Bool {
+    /// Whether a read of `range` can take its bytes of `block` now.
+    func isReadable(_ entry: VideoEntry, block: Int, reading range: Range<Int64>) -> Bool {
         let slot = entry.slots[block]
         if slot.phase == .present { return true }
         guard slot.phase == .writing else { return false }
-        let needed = min(end, entry.geometry.end(of: block))
+        let blockStart = entry.geometry.start(of: block)
+        let needed = range.clamped(to: blockStart..<entry.geometry.end(of: block))
         // The stream's own block is valid up to where this pass has written.
         if let stream = entry.stream, stream.writingBlock == block, slot.writer == stream.id {
-            return needed <= stream.position
+            return needed.upperBound <= stream.position
         }
-        // A ranged fetch's block, up to where it has written.
-        return slot.filled > 0 && needed <= entry.geometry.start(of: block) + slot.filled
+        // A ranged fetch's block, where it has written.
+        return slot.holds((needed.lowerBound - blockStart)..<(needed.upperBound - blockStart))
     }
 
     // MARK: - Claiming work
@@ -306,12 +315,24 @@ extension CacheState {
         return StreamTicket(entry: entry.id, streamID: id, key: entry.key, file: file)
     }
 
+    /// Bytes a read must lie inside its first block before its fetch starts at the read (see
+    /// ``FetchTicket/lead``); closer to the block's start, one request for the whole block is
+    /// about as quick.
+    static let leadThreshold: Int64 = 128 << 10
+
     /// Claims `blocks` (ascending, absent) plus up to `readAhead` absent blocks after the last,
-    /// as contiguous runs of the size the source's link calls for, one ranged request each.
+    /// as contiguous runs of the size the source's link calls for, one ranged fetch each. With
+    /// `lead` (where the read waiting for the first block starts), that block's fetch begins
+    /// there, 64 KiB aligned, when that is at least ``leadThreshold`` into the block.
     mutating func claimFetches(
         _ entry: VideoEntry, blocks: [Int], readAhead: Int, demand: Bool, source: RangeSource, file: CacheFile,
-        limits: PlanningLimits, cursor: Int? = nil
+        limits: PlanningLimits, cursor: Int? = nil, lead: Int64? = nil
     ) -> [FetchTicket] {
+        var leadOffset: Int64?
+        if let lead, let first = blocks.first, entry.geometry.block(containing: lead) == first {
+            let aligned = lead & ~Int64((64 << 10) - 1)
+            if aligned - entry.geometry.start(of: first) >= Self.leadThreshold { leadOffset = aligned }
+        }
         var wanted = blocks
         if let last = blocks.last, readAhead > 0 {
             var next = last + 1
@@ -333,9 +354,17 @@ extension CacheState {
             entry.activeFetches += 1
             if let cursor { entry.prefetches[id] = Prefetch(cursor: cursor, blocks: first...last) }
             counters.rangeRequests += 1
-            tickets.append(FetchTicket(
+            var ticket = FetchTicket(
                 entry: entry.id, fetchID: id, blocks: first...last, source: source, geometry: entry.geometry,
-                demand: demand, file: file))
+                demand: demand, file: file)
+            if let offset = leadOffset, first == blocks.first {
+                ticket.lead = offset
+                let relative = offset - entry.geometry.start(of: first)
+                entry.slots[first].leadStart = relative
+                entry.slots[first].leadEnd = relative
+                counters.rangeRequests += 1
+            }
+            tickets.append(ticket)
             run.removeAll()
         }
         for block in wanted where entry.slots[block].phase == .absent {

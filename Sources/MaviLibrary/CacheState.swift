@@ -131,8 +131,7 @@ struct CacheState {
 
     mutating func markPresent(_ entry: VideoEntry, _ block: Int) {
         entry.slots[block].phase = .present
-        entry.slots[block].writer = 0
-        entry.slots[block].filled = 0
+        entry.slots[block].clearWriter()
         entry.slots[block].consumed = false
         entry.presentCount += 1
         entry.recordDirty = true
@@ -144,8 +143,7 @@ struct CacheState {
     /// no read that was served its written prefix still copies from it (see `beginFlush`).
     mutating func releaseClaim(_ entry: VideoEntry, _ block: Int) {
         guard entry.slots[block].phase == .writing else { return }
-        entry.slots[block].writer = 0
-        entry.slots[block].filled = 0
+        entry.slots[block].clearWriter()
         if entry.slots[block].counted {
             entry.slots[block].phase = .evicting
             entry.evictingCount += 1

@@ -28,6 +28,13 @@ struct BlockSlot {
     /// of that prefix is served at once instead of waiting for the whole block (the stream's own
     /// block is tracked by the stream's position instead).
     var filled: Int64 = 0
+    /// A ranged fetch may begin inside the block, where the read that waits for it starts, so
+    /// that the read does not wait for the bytes before it; a second request of the same fetch
+    /// fills those (the `filled` prefix) meanwhile. `leadStart` is where the first began and
+    /// `leadEnd` how far it has written, both from the block's first byte; 0 when the fetch
+    /// began at the block's start.
+    var leadStart: Int64 = 0
+    var leadEnd: Int64 = 0
     /// Its length counts in the cache's used bytes (`writing` with space reserved, `present`,
     /// `evicting`).
     var counted = false
@@ -40,6 +47,26 @@ struct BlockSlot {
     /// not evicted to make room for the same stream (it would throw away what a reader is about
     /// to want).
     var consumed = true
+
+    /// Whether `part` (offsets from the block's first byte) has been written while the block is
+    /// `writing`.
+    func holds(_ part: Range<Int64>) -> Bool {
+        if filled > 0, part.upperBound <= filled { return true }
+        return leadStart > 0 && part.lowerBound >= leadStart && part.upperBound <= leadEnd
+    }
+
+    /// Whether every byte of a block of `length` bytes has been written.
+    func isFilled(length: Int64) -> Bool {
+        filled >= length || (leadStart > 0 && filled >= leadStart && leadEnd >= length)
+    }
+
+    /// Forgets what a writer wrote: the block is no longer being written.
+    mutating func clearWriter() {
+        writer = 0
+        filled = 0
+        leadStart = 0
+        leadEnd = 0
+    }
 }
 
 /// The video's one download stream, as readers and the stop policy see it.
@@ -51,6 +78,9 @@ struct StreamProgress {
     var writingBlock: Int?
     var attempt = 1
     var attemptStarted: ContinuousClock.Instant
+    /// The attempt waits for its turn under the download rate limit (12 a minute); its request
+    /// has not been sent.
+    var waitingForTurn = true
     /// When bytes last arrived (or the attempt started).
     var lastProgress: ContinuousClock.Instant
     /// Whether any attempt has brought a byte yet. Until then the stream waits for its turn at
@@ -107,8 +137,8 @@ struct WaitRegistration {
     /// arrive after it started waiting (evicting one would send the read after bytes that are
     /// gone, behind the stream).
     var blocks: ClosedRange<Int>
-    /// Where the read ends (exclusive): a fetch that writes that far into its block wakes it.
-    var end: Int64
+    /// The bytes the read wants: a fetch that has written its part of a block wakes it.
+    var range: Range<Int64>
 }
 
 /// Everything the cache knows about one cached file. Lives inside `CacheState` and is only

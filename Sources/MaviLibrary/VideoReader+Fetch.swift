@@ -29,17 +29,33 @@ extension VideoReader {
         }
         let first = ticket.geometry.start(of: ticket.blocks.lowerBound)
         let end = ticket.geometry.end(of: ticket.blocks.upperBound)
+        guard let lead = ticket.lead else {
+            return await request(first..<end, of: ticket, reserved: nil, measured: true)
+        }
+        // Begun at the waiting read: its part goes first, and the bytes of the block before it
+        // come by a second request at the same time. Both write the one block, reserved here.
+        let block = ticket.blocks.lowerBound
+        let patience: Duration = configuration.readTimeout
+        guard await makeRoom(patience: patience, { $0.reserveForFetch(ticket, block: block) }) else { return .abandoned }
+        async let head = request(first..<lead, of: ticket, reserved: block, measured: false)
+        let main = await request(lead..<end, of: ticket, reserved: block, measured: true)
+        return FetchOutcome.combined(main, await head)
+    }
+
+    /// One ranged request for `range` of the ticket's blocks. `reserved` is a block whose room
+    /// was already made.
+    private func request(_ range: Range<Int64>, of ticket: FetchTicket, reserved: Int?, measured: Bool) async -> FetchOutcome {
         let origin = ticket.source.origin
         let sent = ContinuousClock.now
         do {
-            switch try await client.fetchRange(ticket.source.url, range: first...(end - 1)) {
+            switch try await client.fetchRange(ticket.source.url, range: range.lowerBound...(range.upperBound - 1)) {
             case .ignored:
                 if rangeSupport.recordIgnored(origin) {
                     logger.notice("the video source ignores Range; reads ahead will wait for the download", metadata: ["origin": "\(origin)"])
                 }
                 return .rangeless
             case .partial(let contentRange, let bytes):
-                guard contentRange.completeLength.map({ $0 == ticket.geometry.fileSize }) ?? true, contentRange.last == end - 1 else {
+                guard contentRange.completeLength.map({ $0 == ticket.geometry.fileSize }) ?? true, contentRange.last == range.upperBound - 1 else {
                     logger.warning("ranged reply for another length than the listing's", metadata: [
                         "video_no": "\(state.withLock { $0.entries[ticket.entry]?.key.videoNo ?? "" })",
                         "content_range": "\(contentRange)", "size": "\(ticket.geometry.fileSize)",
@@ -47,7 +63,7 @@ extension VideoReader {
                     return .rangeless
                 }
                 rangeSupport.recordHonoured(origin)
-                return try await ingest(bytes, ticket, from: first, sent: sent)
+                return try await ingest(bytes, ticket, range: range, reserved: reserved, sent: measured ? sent : nil)
             }
         } catch MaviClientError.rangeMismatch {
             rangeSupport.recordIgnored(origin)
@@ -61,18 +77,23 @@ extension VideoReader {
         }
     }
 
-    private func ingest(_ bytes: ByteStream, _ ticket: FetchTicket, from start: Int64, sent: ContinuousClock.Instant) async throws -> FetchOutcome {
+    /// Writes a reply's bytes into their blocks and announces them. `sent` (when the request is
+    /// one to measure the origin's link by) is when it was sent.
+    private func ingest(
+        _ bytes: ByteStream, _ ticket: FetchTicket, range: Range<Int64>, reserved: Int?, sent: ContinuousClock.Instant?
+    ) async throws -> FetchOutcome {
         let geometry = ticket.geometry
         var firstByte: ContinuousClock.Instant?
         // A prefetch that finds the cache full gives up at once; a read waiting for it waits.
         let patience: Duration = ticket.demand ? configuration.readTimeout : .zero
-        var position = start
+        var position = range.lowerBound
         for try await var chunk in bytes {
             if firstByte == nil { firstByte = .now }
             while chunk.readableBytes > 0 {
                 let block = geometry.block(containing: position)
-                let length = min(chunk.readableBytes, Int(geometry.end(of: block) - position))
-                if position == geometry.start(of: block) {
+                let blockStart = geometry.start(of: block)
+                let length = min(chunk.readableBytes, Int(min(geometry.end(of: block), range.upperBound) - position))
+                if position == blockStart, block != reserved {
                     let roomMade = await makeRoom(patience: patience) { $0.reserveForFetch(ticket, block: block) }
                     guard roomMade else { return .abandoned }
                 } else if !state.withLock({ $0.fetchOwns(ticket.entry, fetch: ticket.fetchID, block: block) }) {
@@ -81,18 +102,15 @@ extension VideoReader {
                 try ticket.file.write(chunk.getSlice(at: chunk.readerIndex, length: length)!, at: position)
                 chunk.moveReaderIndex(forwardBy: length)
                 position += Int64(length)
-                if position == geometry.end(of: block) {
-                    state.withLock { $0.fetchCompleted(ticket, block: block) }
-                } else {
-                    // Written before it is announced: a read woken now finds these bytes in the file.
-                    state.withLock { $0.fetchAdvanced(ticket, block: block, to: position) }
-                }
+                // Written before it is announced: a read woken now finds these bytes in the file.
+                let part = max(range.lowerBound, blockStart)..<position
+                state.withLock { $0.fetchWrote(ticket, block: block, part: part) }
             }
         }
-        if let firstByte {
+        if let sent, let firstByte {
             let now = ContinuousClock.now
             originMeter.record(
-                origin: ticket.source.origin, firstByte: (firstByte - sent).secondsValue, bytes: position - start,
+                origin: ticket.source.origin, firstByte: (firstByte - sent).secondsValue, bytes: position - range.lowerBound,
                 transfer: (now - firstByte).secondsValue)
         }
         return .completed

@@ -144,7 +144,10 @@ extension VideoReader {
                 guard case .wait(let launches) = step else { return false }
                 if launches.stream != nil { logDownloadStart(for: request) }
                 launch(launches)
-                if timer == nil { timer = Self.startTimer(for: waiter, timeout: timeout) }
+                if timer == nil {
+                    let key = request.key
+                    timer = Self.startTimer(for: waiter, timeout: timeout) { self.waitsForDownloadTurn(key) }
+                }
                 return true
             }
             delete(discarded)
@@ -194,10 +197,15 @@ extension VideoReader {
 
     /// Expires the waiter at its deadline, and wakes it every second before that so that it
     /// looks again (a stream that stopped moving may be overtaken by ranged reads meanwhile).
-    private static func startTimer(for waiter: ReadWaiter, timeout: Duration) -> Task<Void, Never> {
+    /// While `queued` says the read waits for its download's turn, the deadline keeps moving:
+    /// the timeout counts from when the turn came.
+    private static func startTimer(
+        for waiter: ReadWaiter, timeout: Duration, queued: @escaping @Sendable () -> Bool
+    ) -> Task<Void, Never> {
         Task {
-            let deadline = ContinuousClock.now + timeout
+            var deadline = ContinuousClock.now + timeout
             while !Task.isCancelled {
+                if queued() { deadline = max(deadline, ContinuousClock.now + timeout) }
                 let left = deadline - ContinuousClock.now
                 guard left > .zero else { break }
                 try? await Task.sleep(for: min(left, .seconds(1)))
@@ -205,6 +213,17 @@ extension VideoReader {
             }
             if !Task.isCancelled { waiter.expire() }
         }
+    }
+
+    /// Whether reads of `video` wait for its download's turn under the download rate limit
+    /// (their request is queued, not stalled): a deadline on them should count from the turn.
+    public func waitsForDownloadTurn(_ video: Video) -> Bool {
+        guard let size = video.size, size >= 0 else { return false }
+        return waitsForDownloadTurn(CacheKey(namespace: namespace, videoNo: video.videoNo, size: size))
+    }
+
+    func waitsForDownloadTurn(_ key: CacheKey) -> Bool {
+        state.withLock { $0.waitsForDownloadTurn(key) }
     }
 
     private func resolveSource(_ hint: SourceHint) -> RangeSource? {

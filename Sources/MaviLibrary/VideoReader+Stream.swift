@@ -30,7 +30,9 @@ extension VideoReader {
             let failure: VideoReadError
             let retryable: Bool
             do {
-                let bytes = try await client.download(videoNo: ticket.key.videoNo, expectedLength: ticket.key.size)
+                let bytes = try await client.download(videoNo: ticket.key.videoNo, expectedLength: ticket.key.size) {
+                    self.state.withLock { $0.streamSent(ticket.entry, stream: ticket.streamID) }
+                }
                 logger.trace("download opened", metadata: ["video_no": "\(ticket.key.videoNo)", "attempt": "\(attempt)"])
                 return try await ingest(bytes, ticket)
             } catch let error as MaviClientError {

@@ -42,6 +42,87 @@ struct PartialBlockTests {
         }
     }
 
+    @Test("a read deep inside a block is served by a fetch that starts where the read starts, before the bytes ahead of it in the block")
+    func fetchStartsAtTheRead() async throws {
+        try await LibraryFixture.with(size: 8 << 20, rangeRequests: true) { fixture in
+            let video = fixture.videos[0]
+            var configuration = fixture.configuration()
+            configuration.blockSize = 4 << 20
+            try await withReader(fixture.makeReader(configuration)) { reader in
+                // The first read learns that the origin honours Range.
+                let head = try await reader.read(video, offset: 0, size: 4096)
+                #expect(head[...] == fixture.source[0..<4096])
+                // From now on every ranged reply stops after 1 MiB and holds its connection: a
+                // request from the second block's first byte could never bring the bytes 3.5 MiB
+                // into it. One that starts at the read brings them at once.
+                fixture.server.setFaults(.init(stallAfterBytes: 1 << 20, endpoints: [.file]))
+                let offset = (7 << 20) + (1 << 19) + 1000
+                let tail = try await reader.read(video, offset: UInt64(offset), size: 64 << 10)
+                #expect(tail[...] == fixture.source[offset..<(offset + (64 << 10))])
+                // The second block never completed (the first may have, its request began before
+                // the stall); what was read came from the part written.
+                #expect(reader.stats().bytesFetchedByRange <= 4 << 20, "\(reader.stats())")
+            }
+            #expect(fixture.downloads(video) == 0)
+        }
+    }
+
+    @Test("a block fetched from inside is served where either request wrote, and complete only when both parts are")
+    func blockFilledFromTwoEnds() throws {
+        let work = try TemporaryDirectory(prefix: "mavifs-partial")
+        defer { work.remove() }
+        let key = CacheKey(namespace: "ns", videoNo: "VI1", size: 1 << 20)
+        let hint = SourceHint(videoURL: "http://127.0.0.1:9/v.mp4")
+        let source = RangeSource(url: URL(string: "http://127.0.0.1:9/v.mp4")!, origin: "http://127.0.0.1:9")
+        let limits = PlanningLimits(useRanges: true, maxFetchBlocks: 4, maxRequestBlocks: 2)
+        var state = CacheState(blockSize: 1 << 20, maxBytes: 8 << 20)
+        let entry = state.entry(for: key)
+        let file = try CacheFile.open(path: work.appending("data"), size: key.size, create: true)
+        entry.file = file
+        entry.source = source
+        entry.sourceHint = hint
+        let readable = { (state: inout CacheState, range: Range<Int64>) -> Bool in
+            let step = state.planRead(
+                ReadRequest(key: key, range: range, hint: hint), waiter: nil, limits: limits, now: .now,
+                rangeSupport: { _ in .honoured }, resolveSource: { _ in source })
+            guard case .ready(_, let id, let blocks) = step else { return false }
+            _ = state.finishRead(
+                entry: id, blocks: blocks, range: range, waited: false, served: false, keepPins: false, limits: limits, now: .now,
+                rangeSupport: { _ in .honoured })
+            return true
+        }
+
+        // Too close to the block's start: one request from its first byte.
+        let near = state.claimFetches(
+            entry, blocks: [0], readAhead: 0, demand: true, source: source, file: file, limits: limits, lead: 100_000)
+        #expect(near.first?.lead == nil)
+        state.fetchEnded(try #require(near.first), outcome: .abandoned)
+        entry.file = file  // an idle entry closes its file; this one is not really on disk
+
+        let tickets = state.claimFetches(
+            entry, blocks: [0], readAhead: 0, demand: true, source: source, file: file, limits: limits, lead: 700_000)
+        let ticket = try #require(tickets.first)
+        let lead = try #require(ticket.lead)
+        #expect(lead == 655_360, "aligned down to 64 KiB")
+        #expect(state.reserveForFetch(ticket, block: 0) == .reserved)
+
+        state.fetchWrote(ticket, block: 0, part: lead..<800_000)
+        #expect(readable(&state, 700_000..<780_000))
+        #expect(!readable(&state, 700_000..<900_000), "past what the lead request wrote")
+        #expect(!readable(&state, 600_000..<700_000), "before where it began")
+        #expect(entry.slots[0].phase == .writing)
+
+        state.fetchWrote(ticket, block: 0, part: lead..<(1 << 20))
+        state.fetchWrote(ticket, block: 0, part: 0..<300_000)
+        #expect(readable(&state, 0..<300_000))
+        #expect(!readable(&state, 0..<400_000))
+        #expect(entry.slots[0].phase == .writing, "a hole is left between the two parts")
+        state.fetchWrote(ticket, block: 0, part: 0..<lead)
+        #expect(entry.slots[0].phase == .present)
+        #expect(state.counters.bytesFetchedByRange == 1 << 20)
+        #expect(readable(&state, 0..<(1 << 20)))
+    }
+
     @Test("a block whose fetch gave up keeps its bytes while a read served from its written part still uses them")
     func pinnedPrefixOutlivesItsFetch() throws {
         let work = try TemporaryDirectory(prefix: "mavifs-partial")
@@ -66,7 +147,7 @@ struct PartialBlockTests {
         let tickets = state.claimFetches(entry, blocks: [0], readAhead: 0, demand: true, source: source, file: file, limits: limits)
         let ticket = try #require(tickets.first)
         #expect(state.reserveForFetch(ticket, block: 0) == .reserved)
-        state.fetchAdvanced(ticket, block: 0, to: 16 << 10)
+        state.fetchWrote(ticket, block: 0, part: 0..<(16 << 10))
         guard case .ready(_, let id, let blocks) = plan(&state, 0..<4096) else {
             Issue.record("the written part of the block is readable")
             return
