@@ -115,6 +115,9 @@ extension MaviFileSystem {
             throw FUSEError.ioError
         } catch VideoReadError.cancelled, is CancellationError {
             throw FUSEError.interrupted
+        } catch VideoReadError.forgotten {
+            // Deleted while the read waited (or its delete is on its way to the server).
+            throw FUSEError.notFound
         } catch {
             logger.warning("read failed: \(error)", metadata: ["video_no": "\(video.videoNo)", "offset": "\(offset)", "length": "\(count)"])
             throw FUSEError.ioError

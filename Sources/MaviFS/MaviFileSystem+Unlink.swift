@@ -9,8 +9,9 @@ extension MaviFileSystem {
         try await withMetadataDeadline { try await delete(parent: parent, name: name) }
     }
 
-    /// Deletes within the operation's deadline: the answer is "deleted" only once the server said
-    /// so; anything else (an error, no answer in time) is `EIO` and the file stays.
+    /// Records the delete in the journal (durable before `rm` returns) and removes the video
+    /// from every view at once; the delete queue sends it to the server in the next batch. When
+    /// the journal cannot be written, `rm` fails with `EIO` and nothing changes.
     private func delete(parent: Inode, name: String) async throws {
         guard case .directory(let view) = inodes.node(parent) else { throw FUSEError.notADirectory }
         // A cover goes with its video; it is not deleted on its own.
@@ -19,24 +20,17 @@ extension MaviFileSystem {
               case .video(let videoNo) = inodes.node(item.inode) else {
             throw FUSEError.notFound
         }
-        guard options.allowDelete else {
+        guard options.allowDelete, let deletes else {
             logger.notice("refused to delete \(name) (\(videoNo)): deletion is permanent, so it needs the --allow-delete mount option")
             throw FUSEError.notPermitted
         }
-        let deadline = Self.operationDeadline ?? .now + options.metadataTimeout
         do {
-            try await Deadlines.abandoning(at: deadline, cancelOnExpiry: true) { [catalog] in
-                try await catalog.delete(videoNos: [videoNo])
-            }
-        } catch is DeadlineExpired {
-            logger.error("could not delete \(name) (\(videoNo)): the server did not answer within \(options.metadataTimeout)")
-            throw FUSEError.ioError
+            try deletes.request(videoNo)
         } catch {
-            // The video stays: the delete did not happen, or we cannot know that it did.
-            logger.error("could not delete \(name) (\(videoNo)): \(error)")
+            logger.error("could not record the delete of \(name) (\(videoNo)); the video stays: \(error)")
             throw FUSEError.ioError
         }
-        logger.info("deleted \(name) (\(videoNo))")
+        logger.info("delete of \(name) (\(videoNo)) recorded; it goes to the server with the next batch")
         content.forget(videoNo: videoNo)
         forgetEverywhere(videoNo: videoNo, except: (parent, name))
     }

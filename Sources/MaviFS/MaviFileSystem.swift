@@ -13,6 +13,8 @@ public final class MaviFileSystem: FileSystemOperations, Sendable {
     let catalog: VideoCatalog
     let content: any VideoContent
     let covers: CoverStore?
+    /// Where `rm` records deletes (with `allowDelete`); without it, `rm` is refused.
+    let deletes: DeleteQueue?
     let options: MaviFSOptions
     let logger: Logger
     let inodes = InodeTable()
@@ -50,12 +52,14 @@ public final class MaviFileSystem: FileSystemOperations, Sendable {
         var index: [String: Int]
     }
 
-    /// `covers`, when given, serves each video's cover frame in `.covers/`.
-    public init(catalog: VideoCatalog, content: any VideoContent, covers: CoverStore? = nil, options: MaviFSOptions,
-                logger: Logger = Logger(label: "mavifs.fs")) {
+    /// `covers`, when given, serves each video's cover frame in `.covers/`; `deletes` takes the
+    /// deletes of `rm` when `options.allowDelete` is set.
+    public init(catalog: VideoCatalog, content: any VideoContent, covers: CoverStore? = nil, deletes: DeleteQueue? = nil,
+                options: MaviFSOptions, logger: Logger = Logger(label: "mavifs.fs")) {
         self.catalog = catalog
         self.content = content
         self.covers = covers
+        self.deletes = deletes
         self.options = options
         self.logger = logger
     }

@@ -43,6 +43,17 @@ public final class VideoCatalog: Sendable {
     public let ttl: Duration
     private let source: any VideoListingSource
     private let entries = Mutex<[VideoFilter: Entry]>([:])
+    /// Videos no listing shows: deleted by this mount, whether or not the server has it yet.
+    private let hidden = Mutex(Hidden())
+    /// Each filter's listing without the hidden videos, kept while neither changes: a `find`
+    /// looks listings up thousands of times.
+    private let shown = Mutex<[VideoFilter: (fetchedAt: ContinuousClock.Instant, generation: Int, listing: Listing)]>([:])
+
+    private struct Hidden {
+        var videoNos = Set<String>()
+        /// Bumped at every change.
+        var generation = 0
+    }
     private let clock = ContinuousClock()
     private let logger: Logger
 
@@ -52,8 +63,13 @@ public final class VideoCatalog: Sendable {
         self.logger = logger
     }
 
-    /// The videos matching `filter`, from the cache when younger than the TTL.
+    /// The videos matching `filter`, from the cache when younger than the TTL, without the
+    /// hidden ones.
     public func list(_ filter: VideoFilter = VideoFilter()) async throws -> Listing {
+        withoutHidden(try await fetched(filter), filter: filter)
+    }
+
+    private func fetched(_ filter: VideoFilter) async throws -> Listing {
         let now = clock.now
         let (fresh, refresh) = entries.withLock { all -> (Listing?, Task<[Video], any Error>?) in
             var entry = all[filter] ?? Entry()
@@ -88,11 +104,44 @@ public final class VideoCatalog: Sendable {
 
     /// The cached listing for `filter`, whatever its age, without any network call.
     public func cached(_ filter: VideoFilter = VideoFilter()) -> Listing? {
-        entries.withLock { $0[filter]?.listing }
+        entries.withLock { $0[filter]?.listing }.map { withoutHidden($0, filter: filter) }
+    }
+
+    /// Leaves `videoNos` out of every listing from now on (deleted, the server may not know yet).
+    public func hide(_ videoNos: some Sequence<String>) {
+        hidden.withLock { hidden in
+            let before = hidden.videoNos.count
+            hidden.videoNos.formUnion(videoNos)
+            if hidden.videoNos.count != before { hidden.generation += 1 }
+        }
+    }
+
+    /// Shows `videoNos` again (their delete was refused).
+    public func unhide(_ videoNos: some Sequence<String>) {
+        hidden.withLock { hidden in
+            let before = hidden.videoNos.count
+            hidden.videoNos.subtract(videoNos)
+            if hidden.videoNos.count != before { hidden.generation += 1 }
+        }
+    }
+
+    private func withoutHidden(_ listing: Listing, filter: VideoFilter) -> Listing {
+        let hidden = self.hidden.withLock { $0 }
+        guard !hidden.videoNos.isEmpty else { return listing }
+        if let kept = shown.withLock({ $0[filter] }), kept.fetchedAt == listing.fetchedAt, kept.generation == hidden.generation {
+            var result = kept.listing
+            result.isStale = listing.isStale
+            return result
+        }
+        var result = listing
+        result.videos.removeAll { hidden.videoNos.contains($0.videoNo) }
+        shown.withLock { $0[filter] = (listing.fetchedAt, hidden.generation, result) }
+        return result
     }
 
     /// Removes a deleted video from every cached listing, so no view shows it before the next refresh.
     public func remove(videoNo: String) {
+        shown.withLock { $0.removeAll() }
         entries.withLock { all in
             for key in all.keys {
                 all[key]?.listing?.videos.removeAll { $0.videoNo == videoNo }

@@ -9,11 +9,14 @@ import Synchronization
 final class LibraryMetrics: Sendable {
     private let reader: VideoReader
     private let catalog: VideoCatalog
+    private let deletes: DeleteQueue?
     private let last = Mutex(CacheStats())
+    private let lastDeletes = Mutex(DeleteQueue.Stats())
 
-    init(reader: VideoReader, catalog: VideoCatalog) {
+    init(reader: VideoReader, catalog: VideoCatalog, deletes: DeleteQueue? = nil) {
         self.reader = reader
         self.catalog = catalog
+        self.deletes = deletes
     }
 
     func refresh() {
@@ -37,6 +40,17 @@ final class LibraryMetrics: Sendable {
                 Gauge(label: "mavifs_videos_listed").record(listing.videos.count)
             }
             last = now
+        }
+        if let deletes {
+            lastDeletes.withLock { last in
+                let now = deletes.stats()
+                Gauge(label: "mavifs_deletes_pending").record(now.pending)
+                for (outcome, old, new) in [("confirmed", last.confirmed, now.confirmed), ("refused", last.refused, now.refused)] where new > old {
+                    Counter(label: "mavifs_deletes_total", dimensions: [("outcome", outcome)]).increment(by: new - old)
+                }
+                if now.calls > last.calls { Counter(label: "mavifs_delete_calls_total").increment(by: now.calls - last.calls) }
+                last = now
+            }
         }
     }
 }

@@ -48,12 +48,25 @@ struct MountService {
             throw error
         }
         let catalog = VideoCatalog(source: api, ttl: .seconds(settings.listTTL), logger: logger("mavifs.catalog"))
+        // Loaded before anything is listed: deletes an earlier mount recorded stay hidden, and are
+        // sent again, even by a mount without --allow-delete (they were asked for).
+        let deletes: DeleteQueue
+        do {
+            deletes = try DeleteQueue(
+                journalPath: DeleteQueue.journalPath(cacheDirectory: settings.cache.directory, namespace: configuration.namespace),
+                source: api, catalog: catalog, logger: logger("mavifs.deletes"))
+        } catch {
+            await reader.shutdown()
+            try? await api.shutdown()
+            throw SettingsError("cannot open the delete journal: \(error)")
+        }
+        deletes.start()
         let endpoint = ClientOptions.displayEndpoint(configuration.endpoint.absoluteString)
         let publisher = StatusPublisher(
             identity: .init(
                 mountpoint: mountpoint, endpoint: endpoint, namespace: configuration.namespace, allowDelete: settings.allowDelete,
                 listTTLSeconds: settings.listTTL, cacheDirectory: settings.cache.directory, logFile: logFile),
-            reader: reader, catalog: catalog, events: events, logger: log)
+            reader: reader, catalog: catalog, deletes: deletes, events: events, logger: log)
 
         let session: FUSESession
         let count: Int
@@ -68,7 +81,7 @@ struct MountService {
             log.info("\(count) videos in namespace \(configuration.namespace) at \(endpoint)")
 
             if let metrics, let address = settings.metricsAddress {
-                let sampler = LibraryMetrics(reader: reader, catalog: catalog)
+                let sampler = LibraryMetrics(reader: reader, catalog: catalog, deletes: deletes)
                 let url = try await metrics.start(at: address, refresh: sampler.refresh, logger: log)
                 publisher.setMetricsURL(url)
                 log.info("metrics at \(url)")
@@ -84,7 +97,9 @@ struct MountService {
                 readTimeout: settings.deadlines.read, metadataTimeout: settings.deadlines.metadata)
             let covers = CoverStore(directory: CoverStore.directory(cache: settings.cache.directory, namespace: configuration.namespace),
                                     source: api, logger: logger("mavifs.covers"))
-            let fs = MaviFileSystem(catalog: catalog, content: reader, covers: covers, options: fsOptions, logger: logger("mavifs.fs"))
+            let fs = MaviFileSystem(
+                catalog: catalog, content: reader, covers: covers, deletes: settings.allowDelete ? deletes : nil, options: fsOptions,
+                logger: logger("mavifs.fs"))
             let served: any FileSystemOperations = metrics == nil ? fs : MeteredFileSystem(fs)
             session = try FUSESession(
                 mounting: served, at: mountpoint,
@@ -97,6 +112,7 @@ struct MountService {
             fs.attach(session)
         } catch {
             await metrics?.stop()
+            _ = await deletes.drain(within: Self.deleteDrainLimit)
             await reader.shutdown()
             try? await api.shutdown()
             throw error
@@ -112,10 +128,16 @@ struct MountService {
         log.info("unmounted \(mountpoint)")
         notifier.stopping(status: "unmounted \(mountpoint); finishing downloads' records")
         await metrics?.stop()
+        let left = await deletes.drain(within: Self.deleteDrainLimit)
+        if left > 0 { log.notice("\(left) deletes wait for the next mount of this cache") }
         await reader.shutdown()
         await publisher.stop()
         try? await api.shutdown()
     }
+
+    /// How long an unmount waits for pending deletes to reach the server; what is left is sent by
+    /// the next mount.
+    static let deleteDrainLimit: Duration = .seconds(10)
 
     /// The first listing failed: say so, with what to check.
     static func listingFailed(_ error: any Error, _ configuration: ClientConfiguration) -> SettingsError {

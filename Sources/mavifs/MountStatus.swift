@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import MaviLibrary
 
 /// What a running mount publishes about itself for `mavifs status`: a small JSON file, rewritten
 /// every couple of seconds and when the mount ends, readable by its owner only. It never holds the
@@ -33,7 +34,27 @@ struct MountStatus: Codable, Sendable, Equatable {
 
     var cache: Cache
     var downloads: [Download]
+    /// `rm` on the mount: deletes recorded and where they are (absent in older files).
+    var deletes: Deletes?
     var recentEvents: [RecentEvents.Event]
+
+    struct Deletes: Codable, Sendable, Equatable {
+        /// Recorded in the journal, not yet confirmed by the server.
+        var pending: Int
+        var confirmed: Int
+        var refused: Int
+        var calls: Int
+        /// Found in the journal at start (recorded by an earlier mount), sent again.
+        var replayed: Int
+        var retrying: Bool
+        var lastError: String?
+        var refusals: [Refusal]
+
+        struct Refusal: Codable, Sendable, Equatable {
+            var videoNos: [String]
+            var reason: String
+        }
+    }
 
     struct Cache: Codable, Sendable, Equatable {
         var directory: String
@@ -63,7 +84,7 @@ struct MountStatus: Codable, Sendable, Equatable {
         case state, pid, mountpoint, endpoint, namespace, allowDelete, startedAt, updatedAt, logFile, refreshSignal, videos
         case listTTLSeconds = "listTtlSeconds"
         case metricsURL = "metricsUrl"
-        case listingAgeSeconds, listingStale, cache, downloads, recentEvents
+        case listingAgeSeconds, listingStale, cache, downloads, deletes, recentEvents
     }
 
     static let encoder: JSONEncoder = {
@@ -144,5 +165,14 @@ enum MountStatusFiles {
         let directory = directory(environment: environment)
         let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
         return names.filter { $0.hasSuffix(".json") }.sorted().map { directory + "/" + $0 }
+    }
+}
+
+extension MountStatus.Deletes {
+    init(_ stats: DeleteQueue.Stats) {
+        self.init(
+            pending: stats.pending, confirmed: stats.confirmed, refused: stats.refused, calls: stats.calls, replayed: stats.replayed,
+            retrying: stats.retrying, lastError: stats.lastError,
+            refusals: stats.refusals.map { Refusal(videoNos: $0.videoNos, reason: $0.reason) })
     }
 }

@@ -171,9 +171,29 @@ private struct Report {
                 lines.append("             \(d.name ?? d.videoNo)  \(percent)% (\(formatBytes(d.received)) of \(formatBytes(d.size))\(attempt)\(background))")
             }
         }
+        if let deletes = status.deletes { lines.append(contentsOf: Self.deleteLines(deletes)) }
         if let metrics = status.metricsURL { lines.append("  metrics    \(metrics)") }
         lines.append(contentsOf: errorLines(status))
         return lines.joined(separator: "\n")
+    }
+
+    /// What `rm` did: pending (recorded, on their way), confirmed, refused and why.
+    static func deleteLines(_ deletes: MountStatus.Deletes) -> [String] {
+        guard deletes.pending + deletes.confirmed + deletes.refused + deletes.replayed > 0 else { return [] }
+        var summary = "  deletes    \(deletes.pending) pending, \(deletes.confirmed) confirmed by the server"
+        if deletes.refused > 0 { summary += ", \(deletes.refused) refused" }
+        summary += " (\(deletes.calls) calls"
+        if deletes.replayed > 0 { summary += "; \(deletes.replayed) recorded by an earlier mount" }
+        summary += ")"
+        var lines = [summary]
+        if deletes.retrying, let error = deletes.lastError {
+            lines.append("             retrying: \(error)")
+        }
+        for refusal in deletes.refusals.suffix(3) {
+            let ids = refusal.videoNos.prefix(5).joined(separator: ", ") + (refusal.videoNos.count > 5 ? ", …" : "")
+            lines.append("             refused (they stay in the library): \(ids): \(refusal.reason)")
+        }
+        return lines
     }
 
     private func errorLines(_ status: MountStatus) -> [String] {

@@ -22,6 +22,7 @@ final class StatusPublisher: Sendable {
     private let identity: Identity
     private let reader: VideoReader
     private let catalog: VideoCatalog
+    private let deletes: DeleteQueue?
     private let events: RecentEvents
     private let logger: Logger
     private let startedAt = Date()
@@ -29,10 +30,11 @@ final class StatusPublisher: Sendable {
     private let task = Mutex<Task<Void, Never>?>(nil)
     private let refreshSource = Mutex<SignalSource?>(nil)
 
-    init(identity: Identity, reader: VideoReader, catalog: VideoCatalog, events: RecentEvents, logger: Logger) {
+    init(identity: Identity, reader: VideoReader, catalog: VideoCatalog, deletes: DeleteQueue? = nil, events: RecentEvents, logger: Logger) {
         self.identity = identity
         self.reader = reader
         self.catalog = catalog
+        self.deletes = deletes
         self.events = events
         self.logger = logger
         path = MountStatusFiles.path(forMountpoint: identity.mountpoint)
@@ -100,6 +102,7 @@ final class StatusPublisher: Sendable {
                     videoNo: $0.videoNo, name: names[$0.videoNo], received: $0.received, size: $0.size, attempt: $0.attempt,
                     background: $0.background)
             },
+            deletes: deletes.map { MountStatus.Deletes($0.stats()) },
             recentEvents: events.snapshot)
     }
 }

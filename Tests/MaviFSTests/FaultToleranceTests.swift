@@ -2,6 +2,7 @@ import Foundation
 import Glibc
 import MaviClient
 import MaviFS
+import MaviLibrary
 import MaviServer
 import Testing
 import TestSupport
@@ -182,43 +183,68 @@ struct FaultToleranceTests {
         }
     }
 
-    @Test("a delete is done on the server or fails with EIO and the file stays")
+    @Test("rm returns once the delete is recorded; transient failures are tried until done, a refusal brings the video back")
     func deletesUnderFaults() async throws {
         let options = MaviFSOptions(allowDelete: true, listTTL: .seconds(1), readTimeout: .seconds(8), metadataTimeout: .seconds(3))
-        try await SeededMount.with(videoCount: 3, videoSize: 100_000, options: options) { mount in
+        let retries = DeleteQueue.Settings(retryDelay: .milliseconds(100), maxRetryDelay: .milliseconds(400))
+        try await SeededMount.with(videoCount: 4, videoSize: 100_000, options: options, deleteSettings: retries) { mount in
             _ = try await blocking { try FileManager.default.contentsOfDirectory(atPath: mount.path("by-id")) }
             func rm(_ video: SeededVideo) async throws -> Int32 {
                 try await blocking(timeout: 60) { unlink(mount.path(video.byID)) == 0 ? 0 : errno }
             }
-            func onServer(_ video: SeededVideo) async throws -> Bool {
-                try await ServerHarness.poll("a listing", within: .seconds(20)) { () -> Bool? in
-                    mount.server.server.setFaults(FaultSettings())
-                    return try await !mount.client.allVideos(filter: VideoFilter(videoNos: [video.videoNo])).isEmpty
-                }
+            @Sendable func onServer(_ video: SeededVideo) async throws -> Bool {
+                try await !mount.client.allVideos(filter: VideoFilter(videoNos: [video.videoNo])).isEmpty
+            }
+            func waitUntilGone(_ video: SeededVideo) async throws {
+                try await waitUntil("\(video.videoNo) to be deleted on the server", timeout: 30) { try await !onServer(video) }
             }
 
-            // More 503s than the client's attempts: refused, reported, nothing deleted.
-            mount.setFaults(FaultSettings(http503: 50, endpoints: [.deleteVideos]))
-            #expect(try await rm(mount.videos[0]) == EIO)
-            #expect(try await onServer(mount.videos[0]))
-            #expect(try await blocking { statErrno(mount.path(mount.videos[0].byID)) } == 0, "the file stays")
+            // More 503s than the client's attempts: rm has returned long before; the queue keeps
+            // trying until the server takes it.
+            mount.setFaults(FaultSettings(http503: 12, endpoints: [.deleteVideos]))
+            #expect(try await rm(mount.videos[0]) == 0)
+            #expect(try await blocking { statErrno(mount.path(mount.videos[0].byID)) } == ENOENT, "gone from the views at once")
+            try await waitUntilGone(mount.videos[0])
 
-            // No answer at all: EIO within the deadline, and the request the client gave up on is
-            // not acted on.
+            // No answer at all: rm does not wait for the server. A handle opened before reads
+            // ENOENT, never bytes, while the delete is pending.
             mount.setFaults(FaultSettings(hang: true, endpoints: [.deleteVideos]))
+            let path = mount.path(mount.videos[1].byID)
+            let fd = open(path, O_RDONLY)
+            #expect(fd >= 0)
+            defer { if fd >= 0 { close(fd) } }
             let start = ContinuousClock.now
-            #expect(try await rm(mount.videos[1]) == EIO)
-            let elapsed = elapsedSeconds(since: start)
-            #expect(elapsed < Self.secondsOf(mount.options.metadataTimeout) + 3, "rm took \(elapsed)s")
-            #expect(try await blocking { statErrno(mount.path(mount.videos[1].byID)) } == 0, "the file stays")
-            try await Task.sleep(for: .milliseconds(300))
-            #expect(try await onServer(mount.videos[1]))
+            #expect(try await rm(mount.videos[1]) == 0)
+            #expect(elapsedSeconds(since: start) < 2, "rm waited for the server")
+            let readErrno = try await blocking { () -> Int32 in
+                var buffer = [UInt8](repeating: 0, count: 4096)
+                return pread(fd, &buffer, buffer.count, 0) >= 0 ? 0 : errno
+            }
+            #expect(readErrno == ENOENT)
+            #expect(mount.deletes.isPending(mount.videos[1].videoNo))
+            #expect(try await onServer(mount.videos[1]), "not deleted while the server does not answer")
+            mount.setFaults(FaultSettings())
+            try await waitUntilGone(mount.videos[1])
 
-            // A short 0429 burst is waited out: the delete is done.
+            // A short 0429 burst is waited out.
             mount.setFaults(FaultSettings(rateLimited: 2, endpoints: [.deleteVideos]))
             #expect(try await rm(mount.videos[2]) == 0)
-            #expect(try await !onServer(mount.videos[2]))
-            #expect(try await blocking { statErrno(mount.path(mount.videos[2].byID)) } == ENOENT)
+            try await waitUntilGone(mount.videos[2])
+
+            // Refused for good (9009): the video shows again, and the refusal says which and why.
+            mount.setFaults(FaultSettings(refuseCode: "9009", endpoints: [.deleteVideos]))
+            let refused = mount.videos[3]
+            #expect(try await rm(refused) == 0)
+            try await waitUntil("the refusal", timeout: 30) { mount.deletes.stats().refused == 1 }
+            let stats = mount.deletes.stats()
+            #expect(stats.refusals.last?.videoNos == [refused.videoNo], "\(stats)")
+            #expect(stats.refusals.last?.reason.contains("9009") == true, "\(stats)")
+            try await waitUntil("the refused video to show again", timeout: 30) {
+                try await blocking { statErrno(mount.path(refused.byID)) } == 0
+            }
+            #expect(try await onServer(refused))
+            mount.setFaults(FaultSettings())
+            #expect(stats.pending == 0 && stats.confirmed == 3, "\(stats)")
         }
     }
 

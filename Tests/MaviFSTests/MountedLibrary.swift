@@ -71,7 +71,11 @@ struct MountedLibrary: Sendable {
                                          configuration: CacheConfiguration(directory: work.appending("cache"), blockSize: 256 * 1024), logger: logger)
             let catalog = VideoCatalog(source: client, ttl: listTTL, logger: logger)
             let covers = CoverStore(directory: work.appending("covers"), source: client, logger: logger)
-            let fs = MaviFileSystem(catalog: catalog, content: reader, covers: covers,
+            let deletes = try DeleteQueue(
+                journalPath: DeleteQueue.journalPath(cacheDirectory: work.appending("cache"), namespace: APILimits.defaultNamespace),
+                source: client, catalog: catalog, logger: logger)
+            deletes.start()
+            let fs = MaviFileSystem(catalog: catalog, content: reader, covers: covers, deletes: allowDelete ? deletes : nil,
                                     options: MaviFSOptions(allowDelete: allowDelete, listTTL: listTTL), logger: logger)
             do {
                 try await withMount(fs, options: MountOptions(fsName: "mavifs-test", subtype: "mavifs")) { mnt, session in
@@ -79,10 +83,12 @@ struct MountedLibrary: Sendable {
                     try await body(MountedLibrary(mountpoint: mnt, server: running, client: client, sources: sources, session: session))
                 }
             } catch {
+                _ = await deletes.drain(within: .seconds(5))
                 await reader.shutdown()
                 try? await client.shutdown()
                 throw error
             }
+            _ = await deletes.drain(within: .seconds(5))
             await reader.shutdown()
             try? await client.shutdown()
         }

@@ -10,6 +10,10 @@ public struct FaultSettings: Codable, Sendable, Equatable {
     public var http503: Int?
     /// The next N matching requests answer the `0429` envelope, whatever the real limits say.
     public var rateLimited: Int?
+    /// Matching requests are refused with this API code's envelope (`0401`, `9009`…), without
+    /// being acted on; `refuseCount` of them, or all while it is set.
+    public var refuseCode: String?
+    public var refuseCount: Int?
     /// Streamed bodies (downloads, file URLs) stop after this many bytes and the connection closes.
     public var cutAfterBytes: Int64?
     /// How many streams to cut; `nil` cuts every stream until the faults are changed.
@@ -31,7 +35,7 @@ public struct FaultSettings: Codable, Sendable, Equatable {
     public var endpoints: [Endpoint]?
 
     public init(
-        latencyMs: Int? = nil, http503: Int? = nil, rateLimited: Int? = nil,
+        latencyMs: Int? = nil, http503: Int? = nil, rateLimited: Int? = nil, refuseCode: String? = nil, refuseCount: Int? = nil,
         cutAfterBytes: Int64? = nil, cutCount: Int? = nil,
         stallAfterBytes: Int64? = nil, stallCount: Int? = nil, stallMs: Int? = nil,
         streamBytesPerSecond: Int64? = nil, hang: Bool? = nil,
@@ -40,6 +44,8 @@ public struct FaultSettings: Codable, Sendable, Equatable {
         self.latencyMs = latencyMs
         self.http503 = http503
         self.rateLimited = rateLimited
+        self.refuseCode = refuseCode
+        self.refuseCount = refuseCount
         self.cutAfterBytes = cutAfterBytes
         self.cutCount = cutCount
         self.stallAfterBytes = stallAfterBytes
@@ -52,6 +58,7 @@ public struct FaultSettings: Codable, Sendable, Equatable {
 
     enum CodingKeys: String, CodingKey {
         case latencyMs = "latency_ms", http503 = "http_503", rateLimited = "rate_limited"
+        case refuseCode = "refuse_code", refuseCount = "refuse_count"
         case cutAfterBytes = "cut_after_bytes", cutCount = "cut_count"
         case stallAfterBytes = "stall_after_bytes", stallCount = "stall_count", stallMs = "stall_ms"
         case streamBytesPerSecond = "stream_bytes_per_second", hang

@@ -1,3 +1,4 @@
+import MaviAPI
 import Synchronization
 
 /// What a request must suffer before it is handled.
@@ -7,6 +8,8 @@ enum RequestFault: Equatable {
     case serviceUnavailable
     /// Answer the `0429` envelope.
     case rateLimited
+    /// Answer this API code's envelope.
+    case refused(APICode)
 }
 
 /// How a streamed body must misbehave.
@@ -67,6 +70,10 @@ final class FaultInjector: Sendable {
             if let n = s.rateLimited, n > 0 {
                 s.rateLimited = n - 1
                 return .rateLimited
+            }
+            if let code = s.refuseCode.flatMap(APICode.init(rawValue:)), s.refuseCount.map({ $0 > 0 }) ?? true {
+                if let n = s.refuseCount { s.refuseCount = n - 1 }
+                return .refused(code)
             }
             return .none
         }

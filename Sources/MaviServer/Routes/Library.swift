@@ -93,6 +93,7 @@ final class Library: Sendable {
         case .none: return nil
         case .serviceUnavailable: return JSONReply.infrastructure(.serviceUnavailable, path: request.uri.path)
         case .rateLimited: return JSONReply.failure(APIFailure(.rateLimited, APIMessage.rateLimited))
+        case .refused(let code): return JSONReply.failure(APIFailure(code, "refused (injected fault)"))
         }
     }
 

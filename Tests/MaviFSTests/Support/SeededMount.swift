@@ -30,6 +30,7 @@ struct SeededMount: Sendable {
     /// The block cache's folder; nothing may be written outside it (but the seeded sources).
     let cacheDirectory: String
     let options: MaviFSOptions
+    let deletes: DeleteQueue
 
     func path(_ relative: String) -> String { mountpoint + "/" + relative }
 
@@ -46,7 +47,7 @@ struct SeededMount: Sendable {
     static func with(
         videoCount: Int, videoSize: Int = 2 << 20,
         options: MaviFSOptions = MaviFSOptions(listTTL: .seconds(1), readTimeout: .seconds(8), metadataTimeout: .seconds(3)),
-        rangeRequests: Bool = true,
+        rangeRequests: Bool = true, deleteSettings: DeleteQueue.Settings = DeleteQueue.Settings(),
         _ body: @Sendable (SeededMount) async throws -> Void
     ) async throws {
         try await ServerHarness.withServer(configure: { $0.rangeRequests = rangeRequests }) { running in
@@ -66,19 +67,25 @@ struct SeededMount: Sendable {
                 downloadRetryDelay: .milliseconds(200), failureCooldown: .seconds(1))
             let reader = try VideoReader(client: client, namespace: APILimits.defaultNamespace, configuration: cache, logger: logger)
             let catalog = VideoCatalog(source: client, ttl: options.listTTL, logger: logger)
-            let fs = MaviFileSystem(catalog: catalog, content: reader, options: options, logger: logger)
+            let deletes = try DeleteQueue(
+                journalPath: DeleteQueue.journalPath(cacheDirectory: cache.directory, namespace: APILimits.defaultNamespace),
+                source: client, catalog: catalog, settings: deleteSettings, logger: logger)
+            deletes.start()
+            let fs = MaviFileSystem(catalog: catalog, content: reader, deletes: deletes, options: options, logger: logger)
             do {
                 try await withMount(fs, options: MountOptions(fsName: "mavifs-test", subtype: "mavifs")) { mnt, session in
                     fs.attach(session)
-                    try await body(SeededMount(mountpoint: mnt, server: running, videos: videos, reader: reader, client: client, session: session, cacheDirectory: cache.directory, options: options))
+                    try await body(SeededMount(mountpoint: mnt, server: running, videos: videos, reader: reader, client: client, session: session, cacheDirectory: cache.directory, options: options, deletes: deletes))
                 }
             } catch {
                 running.server.setFaults(FaultSettings())
+                _ = await deletes.drain(within: .seconds(5))
                 await reader.shutdown()
                 try? await client.shutdown()
                 throw error
             }
             running.server.setFaults(FaultSettings())
+            _ = await deletes.drain(within: .seconds(5))
             await reader.shutdown()
             try? await client.shutdown()
         }

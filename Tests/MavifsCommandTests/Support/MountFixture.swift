@@ -30,8 +30,10 @@ struct MountFixture: Sendable {
     }
 
     /// `mavifs mount -f` at `mountpoint`, returned once mounted (or failing with its stderr).
-    func mount(_ mountpoint: String, cache: String, _ extra: [String] = [], environment: [String: String]? = nil) async throws -> ChildProcess {
-        let arguments = [binary, "mount", mountpoint, "-f", "--endpoint", server.baseURL, "--no-pacing", "--cache-dir", cache,
+    func mount(
+        _ mountpoint: String, cache: String, _ extra: [String] = [], environment: [String: String]? = nil, pacing: Bool = false
+    ) async throws -> ChildProcess {
+        let arguments = [binary, "mount", mountpoint, "-f", "--endpoint", server.baseURL, pacing ? "--pacing" : "--no-pacing", "--cache-dir", cache,
                          "--list-ttl", "60", "--read-timeout", "8", "--metadata-timeout", "4"] + extra
         let child = try ChildProcess(arguments, environment: environment ?? self.environment, directory: work)
         do {
@@ -59,14 +61,21 @@ struct MountFixture: Sendable {
         if mountOptions(of: mountpoint) != nil { forceUnmount(mountpoint) }
     }
 
-    static func with(videoCount: Int, videoSize: Int, _ body: @Sendable (MountFixture) async throws -> Void) async throws {
+    /// A server holding `videoCount` videos of `videoSize` bytes each (0: listed, with no file),
+    /// with the documented rate limits on or off.
+    static func with(
+        videoCount: Int, videoSize: Int, rateLimits: Bool = false, _ body: @Sendable (MountFixture) async throws -> Void
+    ) async throws {
         let binary = try MavifsBinary.path()
-        try await ServerHarness.withServer { server in
+        try await ServerHarness.withServer(rateLimits: rateLimits) { server in
             let work = try TemporaryDirectory(prefix: "mavifs-cmd")
             defer { work.remove() }
             chmod(work.path, 0o755)
             var videos: [Video] = []
-            for i in 0..<videoCount {
+            if videoSize == 0 {
+                for no in try await server.server.seedVideos(count: videoCount) { videos.append(Video(videoNo: no, source: [])) }
+            }
+            for i in 0..<(videoSize == 0 ? 0 : videoCount) {
                 let file = work.appending("source-\(i).mp4")
                 try VideoFixtures.makeNonVideo(at: file, count: videoSize, seed: UInt64(100 + i))
                 let no = try await server.server.seedVideos(count: 1, sourceFile: file)[0]
