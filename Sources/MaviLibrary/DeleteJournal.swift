@@ -47,9 +47,14 @@ final class DeleteJournal: @unchecked Sendable {
         } catch {
             throw .io(operation: "create \(directory)", errno: (error as NSError).code == 0 ? EIO : Int32((error as NSError).code))
         }
-        let bytes = (FileManager.default.contents(atPath: path).map { [UInt8]($0) }) ?? []
+        let bytes = try Self.readAll(path)
         let (records, intact) = Self.decode(bytes)
         let pending = Self.pending(after: records)
+        if intact < bytes.count {
+            // Kept aside before the rewrite: only a torn tail is expected here, and anything
+            // else should stay inspectable.
+            try Self.write(bytes, to: path + ".damaged")
+        }
         // Rewritten whole, then renamed over: a crash leaves the old file or the new one.
         let temporary = path + ".tmp"
         try Self.write(pending.isEmpty ? [] : Self.encode(Record(kind: .requested, videoNos: pending)), to: temporary)
@@ -78,23 +83,24 @@ final class DeleteJournal: @unchecked Sendable {
         }
     }
 
-    /// Appends a record and makes it durable. Throws when it could not be (nothing is then
-    /// promised: the caller must not act as if it were recorded).
+    /// Appends a record and makes it durable. Throws when it could not be: the record is then
+    /// taken back out (nothing is promised, the caller must not act as if it were recorded).
+    /// When even that fails, the journal closes, and every later append fails too, rather than
+    /// leave a damaged record in front of the next ones.
     func append(_ record: Record) throws(DeleteJournalError) {
         let bytes = Self.encode(record)
         let result: Int32? = lock.withLock {
             guard descriptor >= 0 else { return EBADF }
+            let start = lseek(descriptor, 0, SEEK_END)
+            guard start >= 0 else { return errno }
             let written = bytes.withUnsafeBytes { Glibc.write(descriptor, $0.baseAddress, $0.count) }
-            if written != bytes.count {
-                let failure = written < 0 ? errno : EIO
-                // A partial record would read as torn; cut it so later records stay readable.
-                if written > 0 {
-                    let end = lseek(descriptor, 0, SEEK_END)
-                    if end >= written { _ = ftruncate(descriptor, end - written) }
-                }
-                return failure
+            let failure: Int32? = written != bytes.count ? (written < 0 ? errno : EIO) : (fdatasync(descriptor) == 0 ? nil : errno)
+            guard let failure else { return nil }
+            if ftruncate(descriptor, start) != 0 || fdatasync(descriptor) != 0 {
+                Glibc.close(descriptor)
+                descriptor = -1
             }
-            return fdatasync(descriptor) == 0 ? nil : errno
+            return failure
         }
         if let result { throw .io(operation: "append to \(path)", errno: result) }
     }
@@ -150,6 +156,28 @@ final class DeleteJournal: @unchecked Sendable {
             }
         }
         return order.filter { open.remove($0) != nil }
+    }
+
+    /// The file's bytes; none when it does not exist. Any other failure throws: a journal that
+    /// cannot be read must not be taken for an empty one.
+    private static func readAll(_ path: String) throws(DeleteJournalError) -> [UInt8] {
+        let fd = Glibc.open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else {
+            if errno == ENOENT { return [] }
+            throw .io(operation: "open \(path)", errno: errno)
+        }
+        defer { Glibc.close(fd) }
+        var bytes: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 64 << 10)
+        while true {
+            let n = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
+            if n == 0 { return bytes }
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw .io(operation: "read \(path)", errno: errno)
+            }
+            bytes += chunk[0..<n]
+        }
     }
 
     private static func write(_ bytes: [UInt8], to path: String) throws(DeleteJournalError) {

@@ -98,10 +98,12 @@ public final class DeleteQueue: Sendable {
     private let state: Mutex<State>
     private let sender = Mutex<Task<Void, Never>?>(nil)
 
-    /// Where a namespace's journal lives in a cache directory.
-    public static func journalPath(cacheDirectory: String, namespace: String) -> String {
+    /// Where the journal of a namespace on an endpoint lives in a cache directory (one per
+    /// server too: a delete recorded for one server is never sent to another).
+    public static func journalPath(cacheDirectory: String, endpoint: String, namespace: String) -> String {
         let folder = (cacheDirectory as NSString).appendingPathComponent("deletes")
-        return (folder as NSString).appendingPathComponent(CacheLayout.encode(namespace) + ".journal")
+        let server = URL(string: endpoint).map { ($0.host ?? "") + ($0.port.map { ":\($0)" } ?? "") + $0.path } ?? endpoint
+        return (folder as NSString).appendingPathComponent(CacheLayout.encode(server) + "." + CacheLayout.encode(namespace) + ".journal")
     }
 
     /// Loads the journal at `journalPath` (creating it) and hides what it holds pending from
@@ -151,6 +153,8 @@ public final class DeleteQueue: Sendable {
         let accepted: Bool = try state.withLock { (state: inout State) throws(DeleteJournalError) -> Bool in
             guard !state.stopped, !state.pending.contains(videoNo) else { return !state.stopped }
             try journal.append(.init(kind: .requested, videoNos: [videoNo]))
+            // Hidden under the lock: a refusal (which shows it again) cannot come first.
+            catalog.hide([videoNo])
             state.queue.append(videoNo)
             state.pending.insert(videoNo)
             state.stats.pending = state.pending.count
@@ -160,7 +164,6 @@ public final class DeleteQueue: Sendable {
             return true
         }
         guard accepted else { throw .io(operation: "record the delete of \(videoNo)", errno: ESHUTDOWN) }
-        catalog.hide([videoNo])
     }
 
     /// Whether a delete of `videoNo` is recorded and not yet confirmed.
@@ -170,6 +173,21 @@ public final class DeleteQueue: Sendable {
 
     public func stats() -> Stats {
         state.withLock { $0.stats }
+    }
+
+    /// Stops without sending anything more (a mount that failed to start); what is pending stays
+    /// in the journal for the next mount.
+    public func close() async {
+        state.withLock { state in
+            state.stopped = true
+            state.wake?.resume()
+            state.wake = nil
+        }
+        releaseIdleWaiters()
+        let task = sender.withLock { $0 }
+        task?.cancel()
+        await task?.value
+        journal.close()
     }
 
     /// Sends what is pending without waiting to gather more, for at most `limit`, then stops
@@ -229,6 +247,7 @@ public final class DeleteQueue: Sendable {
             }
             let batch = state.withLock { state -> [String] in
                 let batch = Array(state.queue.prefix(state.batchLimit))
+                guard !batch.isEmpty else { return batch }
                 state.queue.removeFirst(batch.count)
                 state.inFlight = batch
                 state.queuedSince = state.queue.isEmpty ? nil : clock.now
@@ -247,7 +266,7 @@ public final class DeleteQueue: Sendable {
                     return
                 }
                 let client = error as? MaviClientError
-                if client?.isTransient ?? true {
+                if !Self.isRefusal(client) {
                     failures += 1
                     let delay = min(settings.retryDelay * (1 << min(failures - 1, 16)), settings.maxRetryDelay)
                     putBack(batch, error: "\(error)")
@@ -264,6 +283,17 @@ public final class DeleteQueue: Sendable {
                     refused(batch, reason: "\(error)")
                 }
             }
+        }
+    }
+
+    /// Whether the server refused the deletes for good: a bad key (`0401`), a disabled account
+    /// (`0403`), no permission (`9009`), a parameter error. Anything else (a passing failure, a
+    /// reply not understood, another code) keeps them pending and is tried again.
+    static func isRefusal(_ error: MaviClientError?) -> Bool {
+        switch error {
+        case .unauthorized, .accountDisabled, .permissionDenied, .invalidParameter: true
+        case .httpStatus(let failure): failure.status == 401 || failure.status == 403
+        default: false
         }
     }
 
@@ -298,7 +328,14 @@ public final class DeleteQueue: Sendable {
     }
 
     private func refused(_ batch: [String], reason: String) {
-        try? journal.append(.init(kind: .refused, videoNos: batch))
+        do {
+            try journal.append(.init(kind: .refused, videoNos: batch))
+        } catch {
+            // Shown again without this record, a later mount would still delete them: they stay
+            // pending and hidden, and the refusal is asked again.
+            putBack(batch, error: "\(reason); and the journal could not record it: \(error)")
+            return
+        }
         let empty = state.withLock { state -> Bool in
             state.inFlight = []
             for no in batch { state.pending.remove(no) }

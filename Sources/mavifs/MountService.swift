@@ -53,14 +53,14 @@ struct MountService {
         let deletes: DeleteQueue
         do {
             deletes = try DeleteQueue(
-                journalPath: DeleteQueue.journalPath(cacheDirectory: settings.cache.directory, namespace: configuration.namespace),
+                journalPath: DeleteQueue.journalPath(
+                    cacheDirectory: settings.cache.directory, endpoint: configuration.endpoint.absoluteString, namespace: configuration.namespace),
                 source: api, catalog: catalog, logger: logger("mavifs.deletes"))
         } catch {
             await reader.shutdown()
             try? await api.shutdown()
             throw SettingsError("cannot open the delete journal: \(error)")
         }
-        deletes.start()
         let endpoint = ClientOptions.displayEndpoint(configuration.endpoint.absoluteString)
         let publisher = StatusPublisher(
             identity: .init(
@@ -79,6 +79,8 @@ struct MountService {
                 throw Self.listingFailed(error, configuration)
             }
             log.info("\(count) videos in namespace \(configuration.namespace) at \(endpoint)")
+            // Only once the key and endpoint have proven right: a mount that fails to start sends nothing.
+            deletes.start()
 
             if let metrics, let address = settings.metricsAddress {
                 let sampler = LibraryMetrics(reader: reader, catalog: catalog, deletes: deletes)
@@ -112,7 +114,7 @@ struct MountService {
             fs.attach(session)
         } catch {
             await metrics?.stop()
-            _ = await deletes.drain(within: Self.deleteDrainLimit)
+            await deletes.close()
             await reader.shutdown()
             try? await api.shutdown()
             throw error

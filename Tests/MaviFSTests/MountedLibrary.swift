@@ -72,7 +72,8 @@ struct MountedLibrary: Sendable {
             let catalog = VideoCatalog(source: client, ttl: listTTL, logger: logger)
             let covers = CoverStore(directory: work.appending("covers"), source: client, logger: logger)
             let deletes = try DeleteQueue(
-                journalPath: DeleteQueue.journalPath(cacheDirectory: work.appending("cache"), namespace: APILimits.defaultNamespace),
+                journalPath: DeleteQueue.journalPath(
+                    cacheDirectory: work.appending("cache"), endpoint: running.baseURL, namespace: APILimits.defaultNamespace),
                 source: client, catalog: catalog, logger: logger)
             deletes.start()
             let fs = MaviFileSystem(catalog: catalog, content: reader, covers: covers, deletes: allowDelete ? deletes : nil,

@@ -68,7 +68,8 @@ struct SeededMount: Sendable {
             let reader = try VideoReader(client: client, namespace: APILimits.defaultNamespace, configuration: cache, logger: logger)
             let catalog = VideoCatalog(source: client, ttl: options.listTTL, logger: logger)
             let deletes = try DeleteQueue(
-                journalPath: DeleteQueue.journalPath(cacheDirectory: cache.directory, namespace: APILimits.defaultNamespace),
+                journalPath: DeleteQueue.journalPath(
+                    cacheDirectory: cache.directory, endpoint: running.baseURL, namespace: APILimits.defaultNamespace),
                 source: client, catalog: catalog, settings: deleteSettings, logger: logger)
             deletes.start()
             let fs = MaviFileSystem(catalog: catalog, content: reader, deletes: deletes, options: options, logger: logger)
