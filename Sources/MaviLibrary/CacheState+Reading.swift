@@ -181,7 +181,7 @@ extension CacheState {
             releaseFileIfIdle(entry)
             return launches
         }
-        let (cursor, window, abandoned) = advanceCursor(of: entry, read: range, limits: limits)
+        let (cursor, window, abandoned) = advanceCursor(of: entry, read: range, waited: waited, limits: limits)
         if let abandoned { launches.cancel = uselessPrefetches(of: entry, cursor: abandoned) }
         if let window, let source = entry.source, let file = entry.file,
            rangesUsable(entry, limits: limits, rangeSupport: rangeSupport), range.upperBound < entry.key.size {
@@ -389,8 +389,12 @@ extension CacheState {
     /// Moves the cursor that this read continues (or starts a new one). Returns the cursor, its
     /// read-ahead window in blocks when the read was sequential (`nil` after a jump), and the
     /// cursor a jump replaced, whose prefetches nobody will read.
+    ///
+    /// The window doubles each time the reader enters another block, and each time a read that
+    /// goes on sequentially had to wait: the read-ahead is not ahead of the reader yet, so over a
+    /// long link it reaches the link's rate within a few reads instead of a few blocks.
     mutating func advanceCursor(
-        of entry: VideoEntry, read range: Range<Int64>, limits: PlanningLimits
+        of entry: VideoEntry, read range: Range<Int64>, waited: Bool = false, limits: PlanningLimits
     ) -> (cursor: Int, window: Int?, replaced: Int?) {
         tick += 1
         let geometry = entry.geometry
@@ -400,8 +404,7 @@ extension CacheState {
             let after = max(before, range.upperBound)
             entry.cursors[index].nextOffset = after
             entry.cursors[index].lastUse = tick
-            // The window grows each time the reader enters another block.
-            if geometry.block(containing: min(before, last)) != geometry.block(containing: min(after, last)) {
+            if waited || geometry.block(containing: min(before, last)) != geometry.block(containing: min(after, last)) {
                 entry.cursors[index].window = min(entry.cursors[index].window * 2, limits.maxFetchBlocks)
             }
             return (entry.cursors[index].id, entry.cursors[index].window, nil)

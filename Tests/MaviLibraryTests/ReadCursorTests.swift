@@ -32,6 +32,29 @@ struct ReadCursorTests {
         #expect(windows == [2, 2, 4, 4, 8, 8, 16, 16, 32])
     }
 
+    @Test("while sequential reads have to wait, the window doubles at each of them, not only at each new block")
+    func waitingReadsGrowTheWindow() {
+        var state = CacheState(blockSize: Self.blockSize, maxBytes: 1 << 30)
+        let entry = entry(&state)
+        let piece: Int64 = 8 << 10
+        _ = state.advanceCursor(of: entry, read: 0..<piece, waited: true, limits: Self.limits)
+        var windows: [Int?] = []
+        // The first four waited, then the read-ahead is ahead; the seventh ends in the next
+        // block, which doubles the window as before.
+        for (index, waited) in [true, true, true, true, false, false, false].enumerated() {
+            let start = Int64(index + 1) * piece
+            windows.append(state.advanceCursor(of: entry, read: start..<(start + piece), waited: waited, limits: Self.limits).window)
+        }
+        #expect(windows == [2, 4, 8, 16, 16, 16, 32])
+        let next = state.advanceCursor(of: entry, read: (8 * piece)..<(9 * piece), limits: Self.limits)
+        #expect(next.window == 32, "no wait, no new block")
+        for index in 9..<20 {
+            let start = Int64(index) * piece
+            _ = state.advanceCursor(of: entry, read: start..<(start + piece), waited: true, limits: Self.limits)
+        }
+        #expect(entry.cursors[0].window == Self.limits.maxFetchBlocks)
+    }
+
     @Test("a jump beyond the slack starts another position; a fifth replaces the least recently used and names it")
     func positions() {
         var state = CacheState(blockSize: Self.blockSize, maxBytes: 1 << 30)
