@@ -64,6 +64,8 @@ let package = Package(
                 // Stream chunks arrive as ByteBuffers; fsync and hole punching run on NIO's thread pool.
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+                // The listing store between mounts.
+                .product(name: "GRDB", package: "GRDB.swift"),
             ]
         ),
         .target(
@@ -149,7 +151,9 @@ let package = Package(
         ),
         // Runs the built `mavifs` binary as a subprocess against an in-process server.
         .testTarget(name: "MavifsCommandTests", dependencies: ["MaviClient", "MaviAPI", "MaviServer", "TestSupport"]),
-        .testTarget(name: "MaviLibraryTests", dependencies: ["MaviLibrary", "MaviClient", "MaviAPI", "TestSupport"]),
+        .testTarget(name: "MaviLibraryTests", dependencies: [
+            "MaviLibrary", "MaviClient", "MaviAPI", "TestSupport", .product(name: "GRDB", package: "GRDB.swift"),
+        ]),
         .testTarget(name: "MaviFSTests", dependencies: ["MaviFS", "MaviLibrary", "MaviClient", "MaviServer", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]

@@ -390,9 +390,10 @@ extension CacheState {
     /// read-ahead window in blocks when the read was sequential (`nil` after a jump), and the
     /// cursor a jump replaced, whose prefetches nobody will read.
     ///
-    /// The window doubles each time the reader enters another block, and each time a read that
-    /// goes on sequentially had to wait: the read-ahead is not ahead of the reader yet, so over a
-    /// long link it reaches the link's rate within a few reads instead of a few blocks.
+    /// The window doubles each time the reader enters another block, and, once the reader has
+    /// proven a stream (a megabyte read on in order), each time a read had to wait: the
+    /// read-ahead is not ahead of the reader yet, so over a long link it reaches the link's rate
+    /// within a few reads instead of a few blocks.
     mutating func advanceCursor(
         of entry: VideoEntry, read range: Range<Int64>, waited: Bool = false, limits: PlanningLimits
     ) -> (cursor: Int, window: Int?, replaced: Int?) {
@@ -401,15 +402,16 @@ extension CacheState {
         let last = max(geometry.fileSize - 1, 0)
         if let index = entry.cursors.firstIndex(where: { $0.continues(at: range.lowerBound) }) {
             let before = entry.cursors[index].nextOffset
+            let proven = entry.cursors[index].isProvenStream
             let after = max(before, range.upperBound)
             entry.cursors[index].nextOffset = after
             entry.cursors[index].lastUse = tick
-            if waited || geometry.block(containing: min(before, last)) != geometry.block(containing: min(after, last)) {
+            if (waited && proven) || geometry.block(containing: min(before, last)) != geometry.block(containing: min(after, last)) {
                 entry.cursors[index].window = min(entry.cursors[index].window * 2, limits.maxFetchBlocks)
             }
             return (entry.cursors[index].id, entry.cursors[index].window, nil)
         }
-        let fresh = ReadCursor(id: makeID(), nextOffset: range.upperBound, window: 1, lastUse: tick)
+        let fresh = ReadCursor(id: makeID(), start: range.lowerBound, nextOffset: range.upperBound, window: 1, lastUse: tick)
         var replaced: Int?
         if entry.cursors.count < ReadCursor.perFile {
             entry.cursors.append(fresh)

@@ -34,15 +34,24 @@ public struct Listing: Sendable {
 ///
 /// Concurrent callers asking for the same filter share one fetch. When a refresh fails and an older
 /// listing exists, the older one is served (marked stale) rather than failing a directory listing.
+///
+/// With a ``ListingStore``, the full listing a previous mount saved is served at once, marked
+/// stale, while its first refresh runs in the background; every full listing fetched is saved
+/// for the next mount.
 public final class VideoCatalog: Sendable {
     private struct Entry {
         var listing: Listing?
-        var refresh: Task<[Video], any Error>?
+        var refresh: Task<Listing, any Error>?
+        /// The listing came from the store: served as it is while the first refresh runs.
+        var restored = false
     }
 
     public let ttl: Duration
     private let source: any VideoListingSource
+    private let store: ListingStore?
     private let entries = Mutex<[VideoFilter: Entry]>([:])
+    /// Saves run one at a time, the latest listing last.
+    private let saving = Mutex<(running: Bool, next: [Video]?)>((false, nil))
     /// Videos no listing shows: deleted by this mount, whether or not the server has it yet.
     private let hidden = Mutex(Hidden())
     /// Each filter's listing without the hidden videos, kept while neither changes: a `find`
@@ -57,10 +66,22 @@ public final class VideoCatalog: Sendable {
     private let clock = ContinuousClock()
     private let logger: Logger
 
-    public init(source: any VideoListingSource, ttl: Duration, logger: Logger = Logger(label: "mavifs.catalog")) {
+    /// When it was saved, if the full listing came from the store and has not been refreshed yet.
+    public let restoredFrom: Date?
+
+    public init(source: any VideoListingSource, ttl: Duration, store: ListingStore? = nil, logger: Logger = Logger(label: "mavifs.catalog")) {
         self.source = source
         self.ttl = ttl
+        self.store = store
         self.logger = logger
+        if let stored = store?.load() {
+            // Older than any time to live: the first look starts a refresh.
+            let listing = Listing(videos: stored.videos, fetchedAt: clock.now - ttl - .seconds(1), isStale: true)
+            entries.withLock { $0[VideoFilter()] = Entry(listing: listing, restored: true) }
+            restoredFrom = stored.savedAt
+        } else {
+            restoredFrom = nil
+        }
     }
 
     /// The videos matching `filter`, from the cache when younger than the TTL, without the
@@ -69,37 +90,93 @@ public final class VideoCatalog: Sendable {
         withoutHidden(try await fetched(filter), filter: filter)
     }
 
-    private func fetched(_ filter: VideoFilter) async throws -> Listing {
-        let now = clock.now
-        let (fresh, refresh) = entries.withLock { all -> (Listing?, Task<[Video], any Error>?) in
+    /// A listing of `filter` fetched now (or by the refresh running now), never a cached one.
+    public func refreshed(_ filter: VideoFilter = VideoFilter()) async throws -> Listing {
+        let task = entries.withLock { all -> Task<Listing, any Error> in
             var entry = all[filter] ?? Entry()
-            if let l = entry.listing, now - l.fetchedAt < ttl { return (l, nil) }
-            if let running = entry.refresh { return (nil, running) }
-            let source = source
-            let task = Task { try await source.videos(matching: filter) }
+            let task = entry.refresh ?? makeRefresh(filter)
             entry.refresh = task
             all[filter] = entry
+            return task
+        }
+        return withoutHidden(try await task.value, filter: filter)
+    }
+
+    private func fetched(_ filter: VideoFilter) async throws -> Listing {
+        let now = clock.now
+        let (ready, refresh) = entries.withLock { all -> (Listing?, Task<Listing, any Error>?) in
+            var entry = all[filter] ?? Entry()
+            if let l = entry.listing, now - l.fetchedAt < ttl { return (l, nil) }
+            let task = entry.refresh ?? makeRefresh(filter)
+            entry.refresh = task
+            all[filter] = entry
+            // A stored listing is served at once; its refresh replaces it when it lands.
+            if entry.restored, let l = entry.listing { return (l, nil) }
             return (nil, task)
         }
-        if let fresh { return fresh }
+        if let ready { return ready }
         guard let task = refresh else { throw CancellationError() }
         do {
-            let videos = try await task.value
-            let listing = Listing(videos: videos, fetchedAt: clock.now, isStale: false)
-            entries.withLock { all in
-                all[filter] = Entry(listing: listing, refresh: nil)
-            }
-            return listing
+            return try await task.value
         } catch {
-            let previous = entries.withLock { all -> Listing? in
-                all[filter]?.refresh = nil
-                return all[filter]?.listing
-            }
-            guard var stale = previous else { throw error }
+            guard var stale = entries.withLock({ $0[filter]?.listing }) else { throw error }
             logger.warning("listing refresh failed, serving the previous listing: \(error)")
             stale.isStale = true
             return stale
         }
+    }
+
+    /// A fetch of `filter` that puts its answer in the cache itself (so a refresh nobody waits
+    /// for still lands), and saves a full listing to the store.
+    private func makeRefresh(_ filter: VideoFilter) -> Task<Listing, any Error> {
+        let source = source
+        return Task {
+            do {
+                let videos = try await source.videos(matching: filter)
+                let listing = Listing(videos: videos, fetchedAt: clock.now, isStale: false)
+                entries.withLock { $0[filter] = Entry(listing: listing) }
+                if filter == VideoFilter() { save(videos) }
+                return listing
+            } catch {
+                entries.withLock { $0[filter]?.refresh = nil }
+                throw error
+            }
+        }
+    }
+
+    /// Saves a full listing in the background; while one save runs, only the latest listing
+    /// waits for its turn.
+    private func save(_ videos: [Video]) {
+        guard let store else { return }
+        let start = saving.withLock { saving -> Bool in
+            if saving.running {
+                saving.next = videos
+                return false
+            }
+            saving.running = true
+            return true
+        }
+        guard start else { return }
+        Task.detached { [logger] in
+            var next: [Video]? = videos
+            while let batch = next {
+                do {
+                    try store.save(batch)
+                } catch {
+                    logger.notice("could not save the listing for the next mount: \(error)")
+                }
+                next = self.saving.withLock { saving in
+                    defer { saving.next = nil }
+                    if saving.next == nil { saving.running = false }
+                    return saving.next
+                }
+            }
+        }
+    }
+
+    /// Whether the full listing is still the one a previous mount stored (no refresh has landed).
+    public var isRestored: Bool {
+        entries.withLock { $0[VideoFilter()]?.restored ?? false }
     }
 
     /// The cached listing for `filter`, whatever its age, without any network call.

@@ -108,11 +108,20 @@ struct StreamProgress {
 struct ReadCursor {
     static let perFile = 4
 
+    /// How far a reader must have gone on from where it started before a read that waits makes
+    /// its window grow: random reads that happen to land near each other are not a stream.
+    static let provenStream: Int64 = 1 << 20
+
     let id: Int
+    /// Where the reader started.
+    var start: Int64 = 0
     var nextOffset: Int64
     /// Read-ahead in blocks; doubles while the reader keeps going, back to 1 after a jump.
     var window: Int
     var lastUse: UInt64
+
+    /// The reader has read on sequentially for a while: a stream, not a random read nearby.
+    var isProvenStream: Bool { nextOffset - start >= Self.provenStream }
 
     /// A read at `offset` goes on from here (within ``CacheState/cursorSlack`` either way).
     func continues(at offset: Int64) -> Bool {

@@ -47,7 +47,17 @@ struct MountService {
             try? await api.shutdown()
             throw error
         }
-        let catalog = VideoCatalog(source: api, ttl: .seconds(settings.listTTL), logger: logger("mavifs.catalog"))
+        // The listing a previous mount stored: shown at once, refreshed in the background.
+        var store: ListingStore?
+        do {
+            store = try ListingStore(
+                path: ListingStore.path(
+                    cacheDirectory: settings.cache.directory, endpoint: configuration.endpoint.absoluteString, namespace: configuration.namespace),
+                logger: logger("mavifs.catalog"))
+        } catch {
+            log.notice("no listing store (every mount lists the library again): \(error)")
+        }
+        let catalog = VideoCatalog(source: api, ttl: .seconds(settings.listTTL), store: store, logger: logger("mavifs.catalog"))
         // Loaded before anything is listed: deletes an earlier mount recorded stay hidden, and are
         // sent again, even by a mount without --allow-delete (they were asked for).
         let deletes: DeleteQueue
@@ -70,17 +80,26 @@ struct MountService {
 
         let session: FUSESession
         let count: Int
+        var firstRefresh: Task<Void, Never>?
         do {
-            // A first listing before mounting: a wrong key or endpoint fails here, with its reason,
-            // instead of leaving an empty folder behind.
-            do {
-                count = try await catalog.list().videos.count
-            } catch {
-                throw Self.listingFailed(error, configuration)
+            if let saved = catalog.restoredFrom, let stored = catalog.cached() {
+                // Served at once from the store; the deletes wait for the first refresh to prove
+                // the key and endpoint right.
+                count = stored.videos.count
+                log.info("\(count) videos in namespace \(configuration.namespace) as stored \(Self.age(since: saved)) ago; refreshing from \(endpoint)")
+                firstRefresh = Task { await Self.refreshThenStart(catalog, deletes, log: log, configuration: configuration) }
+            } else {
+                // A first listing before mounting: a wrong key or endpoint fails here, with its
+                // reason, instead of leaving an empty folder behind.
+                do {
+                    count = try await catalog.list().videos.count
+                } catch {
+                    throw Self.listingFailed(error, configuration)
+                }
+                log.info("\(count) videos in namespace \(configuration.namespace) at \(endpoint)")
+                // Only once the key and endpoint have proven right: a mount that fails to start sends nothing.
+                deletes.start()
             }
-            log.info("\(count) videos in namespace \(configuration.namespace) at \(endpoint)")
-            // Only once the key and endpoint have proven right: a mount that fails to start sends nothing.
-            deletes.start()
 
             if let metrics, let address = settings.metricsAddress {
                 let sampler = LibraryMetrics(reader: reader, catalog: catalog, deletes: deletes)
@@ -113,6 +132,7 @@ struct MountService {
                 logger: logger("mavifs.fuse"))
             fs.attach(session)
         } catch {
+            firstRefresh?.cancel()
             await metrics?.stop()
             await deletes.close()
             await reader.shutdown()
@@ -129,12 +149,35 @@ struct MountService {
         await session.waitUntilUnmounted()
         log.info("unmounted \(mountpoint)")
         notifier.stopping(status: "unmounted \(mountpoint); finishing downloads' records")
+        firstRefresh?.cancel()
         await metrics?.stop()
         let left = await deletes.drain(within: Self.deleteDrainLimit)
         if left > 0 { log.notice("\(left) deletes wait for the next mount of this cache") }
         await reader.shutdown()
         await publisher.stop()
         try? await api.shutdown()
+    }
+
+    /// The first refresh of a listing served from the store, tried again every 15 s until it
+    /// lands; then the deletes may go.
+    static func refreshThenStart(_ catalog: VideoCatalog, _ deletes: DeleteQueue, log: Logger, configuration: ClientConfiguration) async {
+        while !Task.isCancelled {
+            do {
+                let fresh = try await catalog.refreshed()
+                log.info("listing refreshed: \(fresh.videos.count) videos")
+                deletes.start()
+                return
+            } catch {
+                if Task.isCancelled { return }
+                log.error("\(listingFailed(error, configuration)); the stored listing is shown meanwhile")
+                try? await Task.sleep(for: .seconds(15))
+            }
+        }
+    }
+
+    static func age(since date: Date) -> String {
+        let seconds = max(0, Date().timeIntervalSince(date))
+        return seconds < 90 ? "\(Int(seconds)) s" : seconds < 5400 ? "\(Int(seconds / 60)) min" : "\(Int(seconds / 3600)) h"
     }
 
     /// How long an unmount waits for pending deletes to reach the server; what is left is sent by

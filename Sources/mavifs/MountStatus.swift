@@ -31,6 +31,8 @@ struct MountStatus: Codable, Sendable, Equatable {
     var videos: Int?
     var listingAgeSeconds: Double?
     var listingStale: Bool
+    /// The listing shown is the one a previous mount stored; its first refresh has not landed.
+    var listingStored: Bool?
 
     var cache: Cache
     var downloads: [Download]
@@ -84,7 +86,7 @@ struct MountStatus: Codable, Sendable, Equatable {
         case state, pid, mountpoint, endpoint, namespace, allowDelete, startedAt, updatedAt, logFile, refreshSignal, videos
         case listTTLSeconds = "listTtlSeconds"
         case metricsURL = "metricsUrl"
-        case listingAgeSeconds, listingStale, cache, downloads, deletes, recentEvents
+        case listingAgeSeconds, listingStale, listingStored, cache, downloads, deletes, recentEvents
     }
 
     static let encoder: JSONEncoder = {

@@ -145,7 +145,9 @@ private struct Report {
         lines.append("  endpoint   \(status.endpoint)  namespace \(status.namespace)\(status.allowDelete ? "  (rm deletes videos)" : "")")
         if let videos = status.videos {
             let age = status.listingAgeSeconds.map { ", listed \(Self.seconds($0)) ago" } ?? ""
-            lines.append("  videos     \(videos)\(age)\(status.listingStale ? " (the last refresh failed: this is the previous listing)" : "")")
+            let note = status.listingStored == true ? " (as an earlier mount stored them; the first refresh has not landed yet)"
+                : status.listingStale ? " (the last refresh failed: this is the previous listing)" : ""
+            lines.append("  videos     \(videos)\(status.listingStored == true ? "" : age)\(note)")
         }
         let cache = status.cache
         let cap = cache.maxBytes > 0 ? " of \(formatBytes(cache.maxBytes))" : ""

@@ -93,6 +93,7 @@ final class StatusPublisher: Sendable {
             allowDelete: identity.allowDelete, listTTLSeconds: identity.listTTLSeconds, startedAt: startedAt, updatedAt: Date(),
             metricsURL: metricsURL.withLock { $0 }, logFile: identity.logFile, refreshSignal: state == .mounted ? "USR1" : nil,
             videos: listing?.videos.count, listingAgeSeconds: age, listingStale: listing?.isStale ?? false,
+            listingStored: catalog.isRestored,
             cache: MountStatus.Cache(
                 directory: identity.cacheDirectory, bytesCached: stats.bytesCached, bytesUsed: stats.bytesUsed, maxBytes: stats.maxBytes,
                 files: stats.files, completeFiles: stats.completeFiles, bytesFromCache: stats.bytesFromCache,

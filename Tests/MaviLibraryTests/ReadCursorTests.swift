@@ -32,23 +32,33 @@ struct ReadCursorTests {
         #expect(windows == [2, 2, 4, 4, 8, 8, 16, 16, 32])
     }
 
-    @Test("while sequential reads have to wait, the window doubles at each of them, not only at each new block")
+    @Test("once a reader has proven a stream, the window doubles at each read that had to wait, not only at each new block")
     func waitingReadsGrowTheWindow() {
-        var state = CacheState(blockSize: Self.blockSize, maxBytes: 1 << 30)
+        var state = CacheState(blockSize: 4 << 20, maxBytes: 1 << 30)
         let entry = entry(&state)
-        let piece: Int64 = 8 << 10
-        _ = state.advanceCursor(of: entry, read: 0..<piece, waited: true, limits: Self.limits)
+        let piece: Int64 = 128 << 10
+        // The first megabyte: waiting reads are not enough yet (random reads land near each other too).
+        for index in 0..<8 {
+            let start = Int64(index) * piece
+            _ = state.advanceCursor(of: entry, read: start..<(start + piece), waited: true, limits: Self.limits)
+        }
+        #expect(entry.cursors[0].window == 1)
         var windows: [Int?] = []
-        // The first four waited, then the read-ahead is ahead; the seventh ends in the next
-        // block, which doubles the window as before.
-        for (index, waited) in [true, true, true, true, false, false, false].enumerated() {
-            let start = Int64(index + 1) * piece
+        // Then the first four waited, and the read-ahead is ahead.
+        for (index, waited) in [true, true, true, true, false, false].enumerated() {
+            let start = Int64(index + 8) * piece
             windows.append(state.advanceCursor(of: entry, read: start..<(start + piece), waited: waited, limits: Self.limits).window)
         }
-        #expect(windows == [2, 4, 8, 16, 16, 16, 32])
-        let next = state.advanceCursor(of: entry, read: (8 * piece)..<(9 * piece), limits: Self.limits)
-        #expect(next.window == 32, "no wait, no new block")
-        for index in 9..<20 {
+        #expect(windows == [2, 4, 8, 16, 16, 16])
+        // Reads that do not wait leave it, until the reader enters the next block.
+        var window: Int?
+        for index in 14..<32 {
+            let start = Int64(index) * piece
+            window = state.advanceCursor(of: entry, read: start..<(start + piece), limits: Self.limits).window
+            if index < 31 { #expect(window == 16) }
+        }
+        #expect(window == 32)
+        for index in 33..<45 {
             let start = Int64(index) * piece
             _ = state.advanceCursor(of: entry, read: start..<(start + piece), waited: true, limits: Self.limits)
         }

@@ -51,8 +51,10 @@ struct FstabMountTests {
             // allow_delete from the line: rm deletes on the server.
             let rm = try await run(["rm", "-f", mountpoint + "/by-id/\(reply.videoNo).mp4"])
             #expect(rm.status == 0, "rm: \(rm.stderr)")
-            let left = try await MaviClient.withClient(configuration: configuration) { try await $0.getMetadata(videoNo: reply.videoNo) }
-            #expect(left == nil)
+            // Recorded when rm returns; on the server with the next batch, a moment later.
+            try await waitUntil("the delete to reach the server", timeout: 30) {
+                try await MaviClient.withClient(configuration: configuration) { try await $0.getMetadata(videoNo: reply.videoNo) } == nil
+            }
 
             let umount = try await run(["umount", mountpoint])
             #expect(umount.status == 0, "umount: \(umount.stderr)")

@@ -1,0 +1,132 @@
+import Foundation
+import GRDB
+import Logging
+import MaviAPI
+
+/// The last full listing of a namespace on a server, kept in the cache folder between mounts, so
+/// that a new mount shows the library at once (marked stale until its first refresh lands)
+/// instead of after relisting it page by page at 5 calls a second.
+///
+/// One SQLite file per server and namespace (`DIR/listings/<server>.<namespace>.sqlite`): the
+/// videos in listing order, each as its wire record, and when they were saved. A file of another
+/// schema version, or one that fails SQLite's check, is deleted and made again: never served
+/// wrong.
+public final class ListingStore: Sendable {
+    /// Bumped whenever what is stored changes meaning.
+    static let schemaVersion = 1
+
+    public struct Stored: Sendable {
+        public var videos: [Video]
+        public var savedAt: Date
+    }
+
+    public let path: String
+    private let database: DatabaseQueue
+    private let logger: Logger
+
+    public static func path(cacheDirectory: String, endpoint: String, namespace: String) -> String {
+        let folder = (cacheDirectory as NSString).appendingPathComponent("listings")
+        return (folder as NSString).appendingPathComponent(
+            CacheLayout.encode(serverName(endpoint)) + "." + CacheLayout.encode(namespace) + ".sqlite")
+    }
+
+    /// The endpoint's host, port and path: what tells one server from another.
+    static func serverName(_ endpoint: String) -> String {
+        URL(string: endpoint).map { ($0.host ?? "") + ($0.port.map { ":\($0)" } ?? "") + $0.path } ?? endpoint
+    }
+
+    /// Opens the store at `path`, making it (again) when it is missing, damaged or of another
+    /// version.
+    public init(path: String, logger: Logger) throws {
+        self.path = path
+        self.logger = logger
+        try FileManager.default.createDirectory(
+            atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        do {
+            let usable = try Self.open(path)
+            if try Self.check(usable) {
+                database = usable
+                return
+            }
+        } catch let error as DatabaseError where [.SQLITE_NOTADB, .SQLITE_CORRUPT].contains(error.resultCode) {
+            // Damaged: made again below. Any other failure (a busy or unreadable file) is thrown,
+            // and the file left as it is.
+        }
+        if FileManager.default.fileExists(atPath: path) {
+            logger.notice("the stored listing is damaged or from another version; it is made again", metadata: ["path": "\(path)"])
+        }
+        for suffix in ["", "-wal", "-shm", "-journal"] { try? FileManager.default.removeItem(atPath: path + suffix) }
+        database = try Self.open(path)
+        guard try Self.check(database) else { throw ListingStoreError.unusable(path) }
+    }
+
+    private static func open(_ path: String) throws -> DatabaseQueue {
+        var configuration = Configuration()
+        configuration.label = "mavifs.listings"
+        configuration.busyMode = .timeout(10)
+        return try DatabaseQueue(path: path, configuration: configuration)
+    }
+
+    /// Makes the schema in an empty file; `false` when the file holds anything else, or is damaged.
+    private static func check(_ database: DatabaseQueue) throws -> Bool {
+        try database.write { db in
+            let tables = try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
+            if tables.isEmpty {
+                try db.execute(sql: """
+                    CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+                    CREATE TABLE videos (position INTEGER PRIMARY KEY, video_no TEXT NOT NULL, record BLOB NOT NULL);
+                    """)
+                try db.execute(sql: "INSERT INTO meta (key, value) VALUES ('schema', ?)", arguments: [String(schemaVersion)])
+                return true
+            }
+            guard tables == ["meta", "videos"], try String.fetchOne(db, sql: "PRAGMA quick_check") == "ok" else { return false }
+            return try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'schema'") == String(schemaVersion)
+        }
+    }
+
+    /// The listing saved last, if any. A record that no longer decodes makes the whole listing
+    /// unusable (nothing is served half).
+    public func load() -> Stored? {
+        do {
+            return try database.read { db -> Stored? in
+                guard let saved = try Double.fetchOne(db, sql: "SELECT CAST(value AS REAL) FROM meta WHERE key = 'saved_at'") else { return nil }
+                let decoder = JSONDecoder()
+                var videos: [Video] = []
+                let rows = try Row.fetchCursor(db, sql: "SELECT record FROM videos ORDER BY position")
+                while let row = try rows.next() {
+                    let record: Data = row[0]
+                    videos.append(try decoder.decode(Video.self, from: record))
+                }
+                return Stored(videos: videos, savedAt: Date(timeIntervalSince1970: saved))
+            }
+        } catch {
+            logger.notice("the stored listing cannot be read; the first listing comes from the server", metadata: [
+                "path": "\(path)", "error": "\(error)",
+            ])
+            return nil
+        }
+    }
+
+    /// Replaces what is stored with `videos` (a full listing, in its order), in one transaction.
+    public func save(_ videos: [Video], at date: Date = Date()) throws {
+        let encoder = JSONEncoder()
+        try database.write { db in
+            try db.execute(sql: "DELETE FROM videos")
+            let insert = try db.makeStatement(sql: "INSERT INTO videos (position, video_no, record) VALUES (?, ?, ?)")
+            for (position, video) in videos.enumerated() {
+                try insert.execute(arguments: [position, video.videoNo, try encoder.encode(video)])
+            }
+            try db.execute(sql: "INSERT OR REPLACE INTO meta (key, value) VALUES ('saved_at', ?)", arguments: [String(date.timeIntervalSince1970)])
+        }
+    }
+}
+
+public enum ListingStoreError: Error, CustomStringConvertible {
+    case unusable(String)
+
+    public var description: String {
+        switch self {
+        case .unusable(let path): "the listing store \(path) cannot be made"
+        }
+    }
+}

@@ -1,0 +1,134 @@
+import Foundation
+import GRDB
+import Logging
+import MaviAPI
+import MaviClient
+@testable import MaviLibrary
+import Synchronization
+import Testing
+import TestSupport
+
+/// The listing kept between mounts: served at once by the next mount, never served wrong.
+@Suite("The listing store", .timeLimit(.minutes(2)))
+struct ListingStoreTests {
+    static let logger = Logger(label: "mavifs.test.listings")
+
+    static func videos(_ count: Int, prefix: String = "VI") -> [Video] {
+        (0..<count).map { i in
+            var video = Video(videoNo: "\(prefix)\(i)", videoName: "clip \(i).mp4", status: i % 3 == 0 ? .unparsed : .parsed)
+            video.size = Int64(1000 + i)
+            video.tags = ["t\(i % 4)", "beach"]
+            video.cameraModel = i % 2 == 0 ? "Canon" : nil
+            video.datetimeTaken = 1_700_000_000_000 + Int64(i)
+            video.videoURL = "http://127.0.0.1:9/v/\(i).mp4"
+            return video
+        }
+    }
+
+    @Test("a saved listing comes back whole and in order; saving again replaces it")
+    func roundTrip() throws {
+        let work = try TemporaryDirectory(prefix: "mavifs-listings")
+        defer { work.remove() }
+        let path = work.appending("listings/a.sqlite")
+        let store = try ListingStore(path: path, logger: Self.logger)
+        #expect(store.load() == nil, "nothing saved yet")
+        let first = Self.videos(500)
+        let when = Date(timeIntervalSince1970: 1_800_000_000)
+        try store.save(first, at: when)
+        let again = try ListingStore(path: path, logger: Self.logger).load()
+        #expect(again?.videos == first)
+        #expect(again?.savedAt == when)
+        let second = Array(Self.videos(40, prefix: "VJ").reversed())
+        try store.save(second)
+        #expect(try ListingStore(path: path, logger: Self.logger).load()?.videos == second)
+        try store.save([])
+        #expect(try ListingStore(path: path, logger: Self.logger).load()?.videos == [], "an empty library is a listing too")
+    }
+
+    @Test("a damaged file, or one of another version, is made again and never served")
+    func damagedOrForeign() throws {
+        let work = try TemporaryDirectory(prefix: "mavifs-listings")
+        defer { work.remove() }
+        let path = work.appending("a.sqlite")
+        try Data((0..<4096).map { UInt8($0 % 251) }).write(to: URL(fileURLWithPath: path))
+        let rebuilt = try ListingStore(path: path, logger: Self.logger)
+        #expect(rebuilt.load() == nil)
+        try rebuilt.save(Self.videos(3))
+        #expect(rebuilt.load()?.videos.count == 3)
+
+        // Another version's file: its listing is not read.
+        let queue = try DatabaseQueue(path: path)
+        try queue.write { try $0.execute(sql: "UPDATE meta SET value = '99' WHERE key = 'schema'") }
+        try queue.close()
+        #expect(try ListingStore(path: path, logger: Self.logger).load() == nil)
+
+        // A record that no longer decodes makes the whole listing unusable.
+        let store = try ListingStore(path: path, logger: Self.logger)
+        try store.save(Self.videos(3))
+        let damaged = try DatabaseQueue(path: path)
+        try damaged.write { try $0.execute(sql: "UPDATE videos SET record = x'7b7d' WHERE position = 1") }
+        try damaged.close()
+        #expect(store.load() == nil)
+    }
+
+    @Test("a catalog serves the stored listing at once, marked stale, and replaces it when its refresh lands; the refresh is saved")
+    func catalogRestores() async throws {
+        let work = try TemporaryDirectory(prefix: "mavifs-listings")
+        defer { work.remove() }
+        let path = work.appending("a.sqlite")
+        let old = Self.videos(5)
+        try ListingStore(path: path, logger: Self.logger).save(old)
+
+        let server = GatedListing(Self.videos(7, prefix: "VN"))
+        let store = try ListingStore(path: path, logger: Self.logger)
+        let catalog = VideoCatalog(source: server, ttl: .seconds(60), store: store)
+        #expect(catalog.restoredFrom != nil && catalog.isRestored)
+        let first = try await catalog.list()
+        #expect(first.videos == old && first.isStale, "at once, while the server has not answered")
+        try await waitUntil("its refresh to start", timeout: 20) { server.calls.withLock { $0 } == 1 }
+
+        server.open()
+        let fresh = try await catalog.refreshed()
+        #expect(fresh.videos == server.videos && !fresh.isStale)
+        #expect(!catalog.isRestored)
+        #expect(try await catalog.list().videos == server.videos)
+        #expect(server.calls.withLock { $0 } == 1, "the refresh was shared")
+        try await waitUntil("the refresh to be saved", timeout: 20) { store.load()?.videos == server.videos }
+        #expect(try ListingStore(path: path, logger: Self.logger).load()?.videos == server.videos, "for the next mount")
+    }
+}
+
+/// A listing source that answers only once opened.
+final class GatedListing: VideoListingSource, Sendable {
+    let videos: [Video]
+    let calls = Mutex(0)
+    private let gate = Mutex<(open: Bool, waiters: [CheckedContinuation<Void, Never>])>((false, []))
+
+    init(_ videos: [Video]) {
+        self.videos = videos
+    }
+
+    func open() {
+        let waiters = gate.withLock { gate in
+            gate.open = true
+            defer { gate.waiters = [] }
+            return gate.waiters
+        }
+        for waiter in waiters { waiter.resume() }
+    }
+
+    func videos(matching filter: VideoFilter) async throws -> [Video] {
+        calls.withLock { $0 += 1 }
+        await withCheckedContinuation { continuation in
+            let now = gate.withLock { gate -> Bool in
+                if gate.open { return true }
+                gate.waiters.append(continuation)
+                return false
+            }
+            if now { continuation.resume() }
+        }
+        return videos
+    }
+
+    func delete(videoNos: [String]) async throws {}
+}
