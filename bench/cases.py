@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from config import Config, MiB
 from procs import BenchError, drop_caches, log_tail, peak_rss_mib, read_through, run, timed, timed_together
 from results import Results
-from server import LIBRARY, SMALL, VIDEOS, Server, Video, counted
+from server import DELETES, LIBRARY, SMALL, VIDEOS, Server, Video, counted
 from systems import FileSystem, Mavifs
 
 RSS_BUDGET_MIB = 100
@@ -50,16 +50,19 @@ CASES = [
     Case("small_ffprobe", "ffprobe -show_format of each of {small} small videos, one after another, cold", "s", False,
          "ffprobe of each file URL"),
     Case("rss_4g", "Peak RSS reading a {big} video", "MiB", False, f"the {RSS_BUDGET_MIB} MiB budget"),
+    Case("delete_rm", "find -delete of {deletes} videos: until find returns", "s", False, "one delete_videos call per file"),
+    Case("delete_done", "find -delete of {deletes} videos: until the server has deleted them all", "s", False,
+         "one delete_videos call per file"),
 ]
 CASE_BY_ID = {c.id: c for c in CASES}
 
 
-def sizes(videos: dict, library_size: int) -> dict:
+def sizes(videos: dict, library_size: int, deletes: int = 0) -> dict:
     """The figures case titles are written with, from the videos actually seeded."""
     size = lambda n: f"{n / (1 << 30):.2f} GiB" if n >= 1 << 30 else f"{n / (1 << 20):.0f} MiB"
     return {"one": size(videos["faststart"].size), "big": size(videos["big"].size), "n": f"{library_size:,}",
             "readers": len(videos["parallel"]), "parallel": size(videos["parallel"][0].size),
-            "small": len(videos["small"])}
+            "small": len(videos["small"]), "deletes": f"{deletes:,}"}
 
 
 class Runner:
@@ -248,6 +251,59 @@ class Runner:
                               lambda v: run(["ffprobe", "-v", "error", "-show_format", path(v)], 300), fs)
         self._measure("small_ffprobe", key, self.runs, probes, fs)
         fs.clear()
+
+    def deletes(self, fs: Mavifs, key: str) -> None:
+        """`find -delete` over a folder of N videos with the server's limits on (5 delete calls a
+        second, 100 ids a call): until find returns, and until the server lists none of them. Each
+        run empties a namespace of its own."""
+        count = self.config.deletes
+        runs = iter(range(self.runs))
+
+        def once(which: str):
+            namespace = f"{DELETES}-{next(runs)}"
+            fs.allow_delete = True
+            try:
+                fs.mount(namespace)
+                listed = run(["ls", fs.listing_dir()], 300, stdout=subprocess.PIPE)
+                if len(listed.stdout.splitlines()) != count:
+                    raise BenchError(f"{namespace} lists {len(listed.stdout.splitlines())} of {count} videos")
+                before = self.server.stats()
+                start = time.perf_counter()
+                run(["find", fs.listing_dir(), "-type", "f", "-delete"], 600)
+                returned = time.perf_counter() - start
+                deadline = time.monotonic() + 300
+                while self.server.count(namespace) > 0:
+                    if time.monotonic() > deadline:
+                        raise BenchError("the server still lists videos 300 s after find returned")
+                    time.sleep(0.02)
+                done = time.perf_counter() - start
+                calls = self.server.stats()["requests"].get("delete_videos", 0) - before["requests"].get("delete_videos", 0)
+                self.results.note_calls("delete_done", key, calls)
+                samples[which].append(done)
+                return returned
+            finally:
+                fs.allow_delete = False
+                fs.clear()
+
+        samples = {"done": []}
+        self._measure("delete_rm", key, self.runs, lambda: once("done"), fs)
+        if samples["done"]:
+            self.results.add("delete_done", key, samples["done"])
+            print(f"  {'delete_done':14} {key}: {self.results.summary('delete_done', key)}", flush=True)
+
+    def delete_references(self) -> None:
+        """The same deletes made one call per file, paced by the server's limit (one run: its time
+        is set by the limit alone)."""
+        namespace = f"{DELETES}-ref"
+
+        def one_by_one():
+            start = time.perf_counter()
+            calls = self.server.delete_one_by_one(namespace)
+            self.results.note_calls("delete_done", "reference", calls)
+            return time.perf_counter() - start
+        self._measure("delete_done", "reference", 1, one_by_one)
+        if self.results.ok("delete_done", "reference"):
+            self.results.add("delete_rm", "reference", self.results.cases["delete_done"]["reference"]["samples"])
 
     def _listing(self, fs: FileSystem, key: str) -> None:
         expected = self.config.library_size

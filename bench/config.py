@@ -27,6 +27,7 @@ class Config:
     update_readme: bool = True
     link: str = "loopback"    # BENCH_LINK
     small_videos: int = 30    # BENCH_SMALL_VIDEOS: the "each of N small videos" cases
+    deletes: int = 1000       # BENCH_DELETES: videos removed by find -delete (WAN modes, limits on); 0 skips
 
     # Sizes of the generated videos: each is a short high-bitrate clip looped with -c copy.
     clip_seconds: int = 10    # the clip looped into the large videos (about 9 MB a second)
@@ -75,6 +76,7 @@ def from_environment(root: str) -> Config:
     if link not in LINKS:
         raise SystemExit(f"BENCH_LINK: unknown {link!r}; known: {LINKS}")
     small_videos = int(os.environ.get("BENCH_SMALL_VIDEOS", "30"))
+    deletes = int(os.environ.get("BENCH_DELETES", "1000"))
     if small_videos < 1:
         raise SystemExit("BENCH_SMALL_VIDEOS must be at least 1")
     binary = os.environ.get("MAVIFS_BINARY") or os.path.join(root, ".build", "release", "mavifs")
@@ -83,7 +85,7 @@ def from_environment(root: str) -> Config:
         drop_caches=os.environ.get("BENCH_DROP_CACHES", "0") not in ("", "0"),
         # A WAN run has its own results file and leaves the README's (loopback) table alone.
         update_readme=not quick and link == "loopback" and os.environ.get("BENCH_UPDATE_README", "1") not in ("", "0"),
-        link=link, small_videos=small_videos)
+        link=link, small_videos=small_videos, deletes=max(0, deletes))
     if quick:
         # Same shapes, a tenth of the bytes: 2-second clips (about 18 MB).
         config.clip_seconds = 2

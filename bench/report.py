@@ -139,11 +139,27 @@ def targets(results: Results, sizes: dict) -> list:
         lambda: m("ls_cold", "mavifs") < min(m("ls_cold", "rclone"), m("ls_cold", "httpdirfs")),
         lambda: f"{m('ls_cold', 'mavifs'):.3g} s vs {m('ls_cold', 'rclone') or 0:.3g} s (rclone) and "
                 f"{m('ls_cold', 'httpdirfs') or 0:.3g} s (httpdirfs)")
+    calls = results.calls.get("delete_done", {}).get("mavifs")
+    add(f"find -delete of {sizes['deletes']} videos: ≤ 3 s until find returns and until the server has them all, ≤ 12 calls",
+        [m("delete_rm", "mavifs"), m("delete_done", "mavifs"), calls],
+        lambda: m("delete_rm", "mavifs") <= 3 and m("delete_done", "mavifs") <= 3 and max(calls) <= 12,
+        lambda: f"find {m('delete_rm', 'mavifs'):.3g} s, server {m('delete_done', 'mavifs'):.3g} s, "
+                f"{max(calls)} calls (one call per file: {m('delete_done', 'reference') or 0:.3g} s)")
     for s in ("mavifs", "mavifs-no-range"):
         add(f"Peak RSS reading {sizes['big']} ≤ {RSS_BUDGET_MIB} MiB ({CLASSES[s].label})", [m("rss_4g", s)],
             lambda s=s: m("rss_4g", s) <= RSS_BUDGET_MIB,
             lambda s=s: f"{m('rss_4g', s):.0f} MiB")
     return rows
+
+
+def calls_lines(results: Results, sizes: dict) -> list:
+    """The delete case's API calls, per run."""
+    lines = [f"## Deletes", "", f"find -delete of {sizes['deletes']} videos with the server's limits on "
+             "(5 delete_videos calls a second, 100 ids a call); calls per run, as the server counted them:", ""]
+    for system, calls in results.calls.get("delete_done", {}).items():
+        label = CLASSES[system].label if system in CLASSES else "one call per file"
+        lines.append(f"- {label}: {' / '.join(str(c) for c in calls)} calls")
+    return lines + [""]
 
 
 def targets_table(rows: list) -> str:

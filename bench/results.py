@@ -9,6 +9,7 @@ class Results:
         self.verified: dict = {}    # system key -> (bytes matched, message)
         self.big_read: dict = {}    # system key -> MiB/s of the 4 GiB read (one run, informative)
         self.each: dict = {}        # case id -> system key -> [one pass: {latencies, errors, served}]
+        self.calls: dict = {}       # case id -> system key -> [API calls made, per run]
 
     def add(self, case: str, system: str, samples: list) -> None:
         self.cases.setdefault(case, {})[system] = {"samples": samples, "error": None}
@@ -42,9 +43,12 @@ class Results:
         self.each.setdefault(case, {}).setdefault(system, []).append(
             {"latencies": latencies, "errors": errors, "served": served})
 
+    def note_calls(self, case: str, system: str, calls: int) -> None:
+        self.calls.setdefault(case, {}).setdefault(system, []).append(calls)
+
     def each_errors(self, case: str, system: str) -> int:
         return sum(len(p["errors"]) for p in self.each.get(case, {}).get(system, []))
 
     def as_json(self) -> dict:
         return {"cases": self.cases, "verified": self.verified, "big_read_mib_per_s": self.big_read,
-                "each": self.each}
+                "each": self.each, "calls": self.calls}

@@ -110,7 +110,11 @@ def main() -> int:
             fs.log = os.path.join(logs, f"{key}.log")
             mounted.append(fs)
             runner.filesystem(fs, key)
+            if key == "mavifs" and config.wan and config.deletes:
+                runner.deletes(fs, key)
         runner.references(listing)
+        if config.wan and config.deletes and "mavifs" in config.systems:
+            runner.delete_references()
         if "mavifs-no-range" in config.systems:
             server.stop()
             server.start("--no-range")
@@ -129,7 +133,7 @@ def main() -> int:
     os.makedirs(config.results_dir, exist_ok=True)
     base = os.path.join(config.results_dir, config.results_name(date))
     systems = [s for s in ALL_SYSTEMS if s in config.systems]
-    sizes = case_sizes(found, config.library_size)
+    sizes = case_sizes(found, config.library_size, config.deletes)
     main_table = report.table(results, systems, sizes)
     target_rows = report.targets(results, sizes)
     report.chart(results, systems, sizes, base + ".png", config.link if config.wan else "")
@@ -172,6 +176,7 @@ def main() -> int:
         "",
         report.each_table(results, systems, sizes),
         "",
+        *(report.calls_lines(results, sizes) if results.calls else []),
         "## Notes",
         "",
         f"- Bytes read through each filesystem compared with the source (cmp, 1 GiB): {verified or 'not checked'}",

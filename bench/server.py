@@ -26,6 +26,7 @@ from videos import VideoFiles
 VIDEOS = "default"    # namespace of the large videos
 LIBRARY = "library"   # namespace of the many small entries, for the listing cases
 SMALL = "small"       # namespace of the N small distinct videos, for the "each of N videos" cases
+DELETES = "deletes"   # prefix of the namespaces emptied by the delete case: deletes-0, deletes-1… and deletes-ref
 
 
 @dataclass
@@ -103,12 +104,13 @@ class Server:
     def seed(self, count: int, source: str, name: str, namespace: str) -> None:
         """Seeding happens at start-up, so each kind of video is one short-lived server."""
         try:
-            self.start("--seed", str(count), "--seed-source", source, "--seed-name", name, "--seed-namespace", namespace,
-                       shaped=False)
+            # Without a source, the videos are listed only (enough to delete them).
+            origin = ["--seed-source", source] if source else []
+            self.start("--seed", str(count), *origin, "--seed-name", name, "--seed-namespace", namespace, shaped=False)
         finally:
             self.stop()
 
-    def _request(self, path: str, body: dict | None = None, direct: bool = False) -> object:
+    def _request(self, path: str, body: dict | list | None = None, direct: bool = False) -> object:
         """A JSON request through the clients' endpoint (so the URLs in the reply are the ones a
         client is handed), or straight to the server when direct."""
         headers = {"Content-Type": "application/json"}
@@ -138,10 +140,41 @@ class Server:
         requests by video, bytes streamed. Asked for directly, so the proxy never counts."""
         return self._request("/_admin/stats", direct=True)
 
+    def count(self, namespace: str) -> int:
+        """How many videos the namespace lists (one list call; waits out a 0429)."""
+        for _ in range(100):
+            reply = self._request("/serve/api/v1/list_videos", {"unique_id": namespace, "page": 1, "size": 1})
+            if reply.get("code") == "0429":
+                time.sleep(0.2)
+                continue
+            if reply.get("code") != "0000":
+                raise BenchError(f"list_videos: {reply.get('code')} {reply.get('msg')}")
+            return int(reply["data"]["total_count"])
+        raise BenchError("list_videos: rate limited for 20 s")
+
+    def delete_one_by_one(self, namespace: str) -> int:
+        """Deletes every video of the namespace with one delete_videos call each, at the
+        endpoint's limit (a 0429 is waited out): what a client without batching does. Returns the
+        calls made."""
+        calls = 0
+        for video in self.videos(namespace):
+            while True:
+                calls += 1
+                reply = self._request(f"/serve/api/v1/delete_videos?unique_id={namespace}", [video["video_no"]])
+                if reply.get("code") == "0000":
+                    break
+                if reply.get("code") != "0429":
+                    raise BenchError(f"delete_videos: {reply.get('code')} {reply.get('msg')}")
+                time.sleep(0.05)
+        return calls
+
     def videos(self, namespace: str) -> list:
         found, page = [], 1
         while True:
             reply = self._request("/serve/api/v1/list_videos", {"unique_id": namespace, "page": page, "size": 200})
+            if reply.get("code") == "0429":   # the list limit (5 a second) is on in the WAN modes
+                time.sleep(0.2)
+                continue
             if reply.get("code") != "0000":
                 raise BenchError(f"list_videos: {reply.get('code')} {reply.get('msg')}")
             batch = reply["data"]["videos"]
@@ -163,6 +196,9 @@ def build_library(config: Config, files: VideoFiles, log: str) -> str:
     seeder.seed(config.parallel_readers, files.parallel, "parallel", VIDEOS)
     seeder.seed(config.library_size, files.small, "clip", LIBRARY)
     seeder.seed(config.small_videos, files.small, "small", SMALL)
+    if config.wan and config.deletes:
+        for run in [*map(str, range(config.runs)), "ref"]:
+            seeder.seed(config.deletes, "", "doomed", f"{DELETES}-{run}")
     return library
 
 

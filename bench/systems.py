@@ -64,13 +64,14 @@ class FileSystem:
 
 class Mavifs(FileSystem):
     label = "mavifs"
+    allow_delete = False   # the delete case mounts with --allow-delete
 
     def argv(self, namespace: str) -> list:
         # Over a WAN profile the server enforces the documented limits, so mavifs paces itself.
         pacing = ["--pacing"] if self.config.wan else ["--no-pacing"]
         return [self.config.mavifs, "mount", self.mountpoint, "--endpoint", self.server.endpoint,
                 "--namespace", namespace, "--api-key-file", self.server.key_file, *pacing,
-                "--cache-dir", self.cache_dir, "--cache-max-size", "8G", "-f"]
+                "--cache-dir", self.cache_dir, "--cache-max-size", "8G", "-f", *(["--allow-delete"] if self.allow_delete else [])]
 
     def path(self, video: Video) -> str:
         return os.path.join(self.mountpoint, "by-id", f"{video.video_no}.mp4")

@@ -18,7 +18,7 @@ extension MaviFileSystem {
         case .tags, .cameras, .years, .year, .month:
             return try await derivedContents(of: view).items
         case .all, .status, .tag, .camera, .day, .byID:
-            return try await videoItems(in: view)
+            return try await videoItems(in: view).filter { !$0.removed }
         }
     }
 

@@ -50,29 +50,29 @@ public final class VideoCatalog: Sendable {
     private let source: any VideoListingSource
     private let store: ListingStore?
     private let entries = Mutex<[VideoFilter: Entry]>([:])
-    /// Saves run one at a time, the latest listing last.
-    private let saving = Mutex<(running: Bool, next: [Video]?)>((false, nil))
+    /// The listing waiting to be saved, and the task that will save it.
+    private let saving = Mutex<(pending: [Video]?, task: Task<Void, Never>?)>((nil, nil))
+    /// How long a fetched listing waits before it is saved: out of the way of the first look at
+    /// the mount (encoding a large library takes a core for a while).
+    public let saveDelay: Duration
     /// Videos no listing shows: deleted by this mount, whether or not the server has it yet.
-    private let hidden = Mutex(Hidden())
-    /// Each filter's listing without the hidden videos, kept while neither changes: a `find`
-    /// looks listings up thousands of times.
-    private let shown = Mutex<[VideoFilter: (fetchedAt: ContinuousClock.Instant, generation: Int, listing: Listing)]>([:])
-
-    private struct Hidden {
-        var videoNos = Set<String>()
-        /// Bumped at every change.
-        var generation = 0
-    }
+    /// They are taken out of the cached listings once, when hidden, and out of every listing
+    /// fetched later, so that reading a listing costs nothing more.
+    private let hidden = Mutex(Set<String>())
     private let clock = ContinuousClock()
     private let logger: Logger
 
     /// When it was saved, if the full listing came from the store and has not been refreshed yet.
     public let restoredFrom: Date?
 
-    public init(source: any VideoListingSource, ttl: Duration, store: ListingStore? = nil, logger: Logger = Logger(label: "mavifs.catalog")) {
+    public init(
+        source: any VideoListingSource, ttl: Duration, store: ListingStore? = nil, saveDelay: Duration = .seconds(3),
+        logger: Logger = Logger(label: "mavifs.catalog")
+    ) {
         self.source = source
         self.ttl = ttl
         self.store = store
+        self.saveDelay = saveDelay
         self.logger = logger
         if let stored = store?.load() {
             // Older than any time to live: the first look starts a refresh.
@@ -87,7 +87,7 @@ public final class VideoCatalog: Sendable {
     /// The videos matching `filter`, from the cache when younger than the TTL, without the
     /// hidden ones.
     public func list(_ filter: VideoFilter = VideoFilter()) async throws -> Listing {
-        withoutHidden(try await fetched(filter), filter: filter)
+        try await fetched(filter)
     }
 
     /// A listing of `filter` fetched now (or by the refresh running now), never a cached one.
@@ -99,7 +99,7 @@ public final class VideoCatalog: Sendable {
             all[filter] = entry
             return task
         }
-        return withoutHidden(try await task.value, filter: filter)
+        return try await task.value
     }
 
     private func fetched(_ filter: VideoFilter) async throws -> Listing {
@@ -132,7 +132,9 @@ public final class VideoCatalog: Sendable {
         let source = source
         return Task {
             do {
-                let videos = try await source.videos(matching: filter)
+                var videos = try await source.videos(matching: filter)
+                let hidden = self.hidden.withLock { $0 }
+                if !hidden.isEmpty { videos.removeAll { hidden.contains($0.videoNo) } }
                 let listing = Listing(videos: videos, fetchedAt: clock.now, isStale: false)
                 entries.withLock { $0[filter] = Entry(listing: listing) }
                 if filter == VideoFilter() { save(videos) }
@@ -144,34 +146,37 @@ public final class VideoCatalog: Sendable {
         }
     }
 
-    /// Saves a full listing in the background; while one save runs, only the latest listing
-    /// waits for its turn.
+    /// Saves a full listing in the background, after ``saveDelay``; only the latest listing
+    /// waiting is saved.
     private func save(_ videos: [Video]) {
-        guard let store else { return }
-        let start = saving.withLock { saving -> Bool in
-            if saving.running {
-                saving.next = videos
-                return false
-            }
-            saving.running = true
-            return true
+        guard store != nil else { return }
+        saving.withLock { saving in
+            saving.pending = videos
+            if saving.task == nil { saving.task = Task.detached { await self.saveWhenDue() } }
         }
-        guard start else { return }
-        Task.detached { [logger] in
-            var next: [Video]? = videos
-            while let batch = next {
-                do {
-                    try store.save(batch)
-                } catch {
-                    logger.notice("could not save the listing for the next mount: \(error)")
-                }
-                next = self.saving.withLock { saving in
-                    defer { saving.next = nil }
-                    if saving.next == nil { saving.running = false }
-                    return saving.next
-                }
+    }
+
+    private func saveWhenDue() async {
+        // Cancelled by persistNow(): save at once.
+        try? await Task.sleep(for: saveDelay)
+        while let videos = saving.withLock({ saving -> [Video]? in
+            defer { saving.pending = nil }
+            if saving.pending == nil { saving.task = nil }
+            return saving.pending
+        }) {
+            do {
+                try store?.save(videos)
+            } catch {
+                logger.notice("could not save the listing for the next mount: \(error)")
             }
         }
+    }
+
+    /// Saves the listing waiting to be saved now (a mount ending), and returns once it is.
+    public func persistNow() async {
+        let task = saving.withLock { $0.task }
+        task?.cancel()
+        await task?.value
     }
 
     /// Whether the full listing is still the one a previous mount stored (no refresh has landed).
@@ -181,44 +186,34 @@ public final class VideoCatalog: Sendable {
 
     /// The cached listing for `filter`, whatever its age, without any network call.
     public func cached(_ filter: VideoFilter = VideoFilter()) -> Listing? {
-        entries.withLock { $0[filter]?.listing }.map { withoutHidden($0, filter: filter) }
+        entries.withLock { $0[filter]?.listing }
     }
 
     /// Leaves `videoNos` out of every listing from now on (deleted, the server may not know yet).
     public func hide(_ videoNos: some Sequence<String>) {
-        hidden.withLock { hidden in
-            let before = hidden.videoNos.count
-            hidden.videoNos.formUnion(videoNos)
-            if hidden.videoNos.count != before { hidden.generation += 1 }
+        let added = hidden.withLock { hidden in Set(videoNos.filter { hidden.insert($0).inserted }) }
+        guard !added.isEmpty else { return }
+        entries.withLock { all in
+            for key in all.keys where all[key]?.listing != nil {
+                // In place, one pass; a single id (an rm) is found by its position alone.
+                if added.count == 1, let only = added.first {
+                    if let at = all[key]?.listing?.videos.firstIndex(where: { $0.videoNo == only }) {
+                        all[key]?.listing?.videos.remove(at: at)
+                    }
+                } else {
+                    all[key]?.listing?.videos.removeAll { added.contains($0.videoNo) }
+                }
+            }
         }
     }
 
-    /// Shows `videoNos` again (their delete was refused).
+    /// Shows `videoNos` again in listings fetched from now on (their delete was refused).
     public func unhide(_ videoNos: some Sequence<String>) {
-        hidden.withLock { hidden in
-            let before = hidden.videoNos.count
-            hidden.videoNos.subtract(videoNos)
-            if hidden.videoNos.count != before { hidden.generation += 1 }
-        }
-    }
-
-    private func withoutHidden(_ listing: Listing, filter: VideoFilter) -> Listing {
-        let hidden = self.hidden.withLock { $0 }
-        guard !hidden.videoNos.isEmpty else { return listing }
-        if let kept = shown.withLock({ $0[filter] }), kept.fetchedAt == listing.fetchedAt, kept.generation == hidden.generation {
-            var result = kept.listing
-            result.isStale = listing.isStale
-            return result
-        }
-        var result = listing
-        result.videos.removeAll { hidden.videoNos.contains($0.videoNo) }
-        shown.withLock { $0[filter] = (listing.fetchedAt, hidden.generation, result) }
-        return result
+        hidden.withLock { $0.subtract(videoNos) }
     }
 
     /// Removes a deleted video from every cached listing, so no view shows it before the next refresh.
     public func remove(videoNo: String) {
-        shown.withLock { $0.removeAll() }
         entries.withLock { all in
             for key in all.keys {
                 all[key]?.listing?.videos.removeAll { $0.videoNo == videoNo }

@@ -151,6 +151,7 @@ struct MountService {
         notifier.stopping(status: "unmounted \(mountpoint); finishing downloads' records")
         firstRefresh?.cancel()
         await metrics?.stop()
+        await catalog.persistNow()
         let left = await deletes.drain(within: Self.deleteDrainLimit)
         if left > 0 { log.notice("\(left) deletes wait for the next mount of this cache") }
         await reader.shutdown()

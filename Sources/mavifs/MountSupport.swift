@@ -91,8 +91,13 @@ enum Daemon {
         posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
         posix_spawn_file_actions_addopen(&actions, 1, logPath, O_WRONLY | O_CREAT | O_APPEND, 0o600)
         posix_spawn_file_actions_adddup2(&actions, 1, 2)
-        posix_spawn_file_actions_adddup2(&actions, fds[1], 3)
+        // The read end goes first: it may itself be descriptor 3 (a parent with nothing else
+        // open gets 3 and 4 from pipe()), and closing it after the dup2 would close the write end
+        // just put there; the child would then write its report into, and close, whatever it
+        // opened as 3 later.
         posix_spawn_file_actions_addclose(&actions, fds[0])
+        posix_spawn_file_actions_adddup2(&actions, fds[1], 3)
+        if fds[1] != 3 { posix_spawn_file_actions_addclose(&actions, fds[1]) }
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
         defer { posix_spawnattr_destroy(&attributes) }
