@@ -313,18 +313,8 @@ public final class DeleteQueue: Sendable {
     private func confirmed(_ batch: [String]) {
         // Recorded for the next mount's sake only: were it lost, the ids would be sent again.
         try? journal.append(.init(kind: .confirmed, videoNos: batch))
-        let empty = state.withLock { state -> Bool in
-            state.inFlight = []
-            for no in batch { state.pending.remove(no) }
-            state.batchLimit = settings.batchSize
-            state.stats.confirmed += batch.count
-            state.stats.pending = state.pending.count
-            state.stats.retrying = false
-            state.stats.lastError = nil
-            return emptyJournalIfDone(state)
-        }
+        settle(batch) { $0.confirmed += batch.count }
         logger.info("deleted videos", metadata: ["count": "\(batch.count)"])
-        if empty { releaseIdleWaiters() }
     }
 
     private func refused(_ batch: [String], reason: String) {
@@ -336,23 +326,32 @@ public final class DeleteQueue: Sendable {
             putBack(batch, error: "\(reason); and the journal could not record it: \(error)")
             return
         }
-        let empty = state.withLock { state -> Bool in
-            state.inFlight = []
-            for no in batch { state.pending.remove(no) }
-            state.batchLimit = settings.batchSize
-            state.stats.refused += batch.count
-            state.stats.pending = state.pending.count
-            state.stats.retrying = false
-            state.stats.lastError = reason
-            state.stats.refusals.append(Refusal(videoNos: batch, reason: reason))
-            if state.stats.refusals.count > 8 { state.stats.refusals.removeFirst() }
-            return emptyJournalIfDone(state)
+        settle(batch) { stats in
+            stats.refused += batch.count
+            stats.lastError = reason
+            stats.refusals.append(Refusal(videoNos: batch, reason: reason))
+            if stats.refusals.count > 8 { stats.refusals.removeFirst() }
         }
         logger.error("the server refused to delete \(batch.count) videos; they stay in the library", metadata: [
             "video_nos": "\(batch.prefix(10).joined(separator: ","))\(batch.count > 10 ? ",…" : "")", "reason": "\(reason)",
         ])
         catalog.unhide(batch)
         catalog.invalidateAll()
+    }
+
+    /// The batch is done with, one way or the other (`count` says which): no longer pending,
+    /// the batch size back to full, and the journal emptied when nothing is left.
+    private func settle(_ batch: [String], count: (inout Stats) -> Void) {
+        let empty = state.withLock { state -> Bool in
+            state.inFlight = []
+            for no in batch { state.pending.remove(no) }
+            state.batchLimit = settings.batchSize
+            state.stats.pending = state.pending.count
+            state.stats.retrying = false
+            state.stats.lastError = nil
+            count(&state.stats)
+            return emptyJournalIfDone(state)
+        }
         if empty { releaseIdleWaiters() }
     }
 

@@ -71,21 +71,11 @@ struct PartialBlockTests {
     func blockFilledFromTwoEnds() throws {
         let work = try TemporaryDirectory(prefix: "mavifs-partial")
         defer { work.remove() }
-        let key = CacheKey(namespace: "ns", videoNo: "VI1", size: 1 << 20)
-        let hint = SourceHint(videoURL: "http://127.0.0.1:9/v.mp4")
-        let source = RangeSource(url: URL(string: "http://127.0.0.1:9/v.mp4")!, origin: "http://127.0.0.1:9")
-        let limits = PlanningLimits(useRanges: true, maxFetchBlocks: 4, maxRequestBlocks: 2)
         var state = CacheState(blockSize: 1 << 20, maxBytes: 8 << 20)
-        let entry = state.entry(for: key)
-        let file = try CacheFile.open(path: work.appending("data"), size: key.size, create: true)
-        entry.file = file
-        entry.source = source
-        entry.sourceHint = hint
+        let planned = try PlannedFile(&state, in: work)
+        let (entry, file, source, limits) = (planned.entry, planned.file, PlannedFile.source, PlannedFile.limits)
         let readable = { (state: inout CacheState, range: Range<Int64>) -> Bool in
-            let step = state.planRead(
-                ReadRequest(key: key, range: range, hint: hint), waiter: nil, limits: limits, now: .now,
-                rangeSupport: { _ in .honoured }, resolveSource: { _ in source })
-            guard case .ready(_, let id, let blocks) = step else { return false }
+            guard case .ready(_, let id, let blocks) = planned.plan(&state, range) else { return false }
             _ = state.finishRead(
                 entry: id, blocks: blocks, range: range, waited: false, served: false, keepPins: false, limits: limits, now: .now,
                 rangeSupport: { _ in .honoured })
@@ -127,22 +117,11 @@ struct PartialBlockTests {
     func pinnedPrefixOutlivesItsFetch() throws {
         let work = try TemporaryDirectory(prefix: "mavifs-partial")
         defer { work.remove() }
-        let key = CacheKey(namespace: "ns", videoNo: "VI1", size: 1 << 20)
-        let hint = SourceHint(videoURL: "http://127.0.0.1:9/v.mp4")
-        let source = RangeSource(url: URL(string: "http://127.0.0.1:9/v.mp4")!, origin: "http://127.0.0.1:9")
-        let limits = PlanningLimits(useRanges: true, maxFetchBlocks: 4, maxRequestBlocks: 2)
         let layout = CacheLayout(directory: work.path)
         var state = CacheState(blockSize: 64 << 10, maxBytes: 8 << 20)
-        let entry = state.entry(for: key)
-        let file = try CacheFile.open(path: work.appending("data"), size: key.size, create: true)
-        entry.file = file
-        entry.source = source
-        entry.sourceHint = hint
-        let plan = { (state: inout CacheState, range: Range<Int64>) in
-            state.planRead(
-                ReadRequest(key: key, range: range, hint: hint), waiter: nil, limits: limits, now: .now,
-                rangeSupport: { _ in .honoured }, resolveSource: { _ in source })
-        }
+        let planned = try PlannedFile(&state, in: work)
+        let (entry, file, source, limits) = (planned.entry, planned.file, PlannedFile.source, PlannedFile.limits)
+        let plan = { (state: inout CacheState, range: Range<Int64>) in planned.plan(&state, range) }
 
         let tickets = state.claimFetches(entry, blocks: [0], readAhead: 0, demand: true, source: source, file: file, limits: limits)
         let ticket = try #require(tickets.first)
@@ -172,5 +151,32 @@ struct PartialBlockTests {
         state.endFlush(id, job: job, recordWritten: false)
         #expect(entry.slots[0].phase == .absent)
         #expect(state.usedBytes == 0)
+    }
+}
+
+/// One file of 1 MiB on the planner's state alone: its entry, a data file, and a source that
+/// honours Range.
+struct PlannedFile {
+    static let hint = SourceHint(videoURL: "http://127.0.0.1:9/v.mp4")
+    static let source = RangeSource(url: URL(string: "http://127.0.0.1:9/v.mp4")!, origin: "http://127.0.0.1:9")
+    static let limits = PlanningLimits(useRanges: true, maxFetchBlocks: 4, maxRequestBlocks: 2)
+
+    let key = CacheKey(namespace: "ns", videoNo: "VI1", size: 1 << 20)
+    let entry: VideoEntry
+    let file: CacheFile
+
+    init(_ state: inout CacheState, in work: TemporaryDirectory) throws {
+        entry = state.entry(for: key)
+        file = try CacheFile.open(path: work.appending("data"), size: key.size, create: true)
+        entry.file = file
+        entry.source = Self.source
+        entry.sourceHint = Self.hint
+    }
+
+    /// How a read of `range` would go now, registering nothing.
+    func plan(_ state: inout CacheState, _ range: Range<Int64>) -> ReadStep {
+        state.planRead(
+            ReadRequest(key: key, range: range, hint: Self.hint), waiter: nil, limits: Self.limits, now: .now,
+            rangeSupport: { _ in .honoured }, resolveSource: { _ in Self.source })
     }
 }
