@@ -140,17 +140,22 @@ class Server:
         requests by video, bytes streamed. Asked for directly, so the proxy never counts."""
         return self._request("/_admin/stats", direct=True)
 
-    def count(self, namespace: str) -> int:
-        """How many videos the namespace lists (one list call; waits out a 0429)."""
+    def _list(self, body: dict) -> dict:
+        """One list_videos answer, waiting out 0429s (the list limit, 5 a second, is on in the WAN
+        modes, and shared with the mounts)."""
         for _ in range(100):
-            reply = self._request("/serve/api/v1/list_videos", {"unique_id": namespace, "page": 1, "size": 1})
+            reply = self._request("/serve/api/v1/list_videos", body)
             if reply.get("code") == "0429":
                 time.sleep(0.2)
                 continue
             if reply.get("code") != "0000":
                 raise BenchError(f"list_videos: {reply.get('code')} {reply.get('msg')}")
-            return int(reply["data"]["total_count"])
+            return reply["data"]
         raise BenchError("list_videos: rate limited for 20 s")
+
+    def count(self, namespace: str) -> int:
+        """How many videos the namespace lists (one list call)."""
+        return int(self._list({"unique_id": namespace, "page": 1, "size": 1})["total_count"])
 
     def delete_one_by_one(self, namespace: str) -> int:
         """Deletes every video of the namespace with one delete_videos call each, at the
@@ -171,13 +176,7 @@ class Server:
     def videos(self, namespace: str) -> list:
         found, page = [], 1
         while True:
-            reply = self._request("/serve/api/v1/list_videos", {"unique_id": namespace, "page": page, "size": 200})
-            if reply.get("code") == "0429":   # the list limit (5 a second) is on in the WAN modes
-                time.sleep(0.2)
-                continue
-            if reply.get("code") != "0000":
-                raise BenchError(f"list_videos: {reply.get('code')} {reply.get('msg')}")
-            batch = reply["data"]["videos"]
+            batch = self._list({"unique_id": namespace, "page": page, "size": 200})["videos"]
             found += batch
             if len(batch) < 200:
                 return found

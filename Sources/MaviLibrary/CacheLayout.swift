@@ -52,6 +52,13 @@ struct CacheLayout: Sendable {
     private static let unreserved = CharacterSet(charactersIn: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
 
     /// Percent-encodes everything but letters, digits, `-` and `_` (so never `.` or `/`).
+    /// The name (without extension) of a file kept per server and namespace (the delete journal,
+    /// the stored listing): the endpoint's host, port and path, then the namespace, each encoded.
+    static func stateFileName(endpoint: String, namespace: String) -> String {
+        let server = URL(string: endpoint).map { ($0.host ?? "") + ($0.port.map { ":\($0)" } ?? "") + $0.path } ?? endpoint
+        return encode(server) + "." + encode(namespace)
+    }
+
     static func encode(_ value: String) -> String {
         guard !value.isEmpty else { return "%" }
         return value.addingPercentEncoding(withAllowedCharacters: unreserved) ?? value

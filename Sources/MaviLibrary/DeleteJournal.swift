@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import Synchronization
 
 /// The deletes a mount promised, on disk before `rm` returns, until the server has them.
 ///
@@ -14,7 +15,7 @@ import Glibc
 /// is pending, so it never grows beyond the deletes still on their way.
 ///
 /// Used by one process at a time (the one holding the cache directory's lock).
-final class DeleteJournal: @unchecked Sendable {
+final class DeleteJournal: Sendable {
     enum Kind: UInt8 {
         case requested = 0x52  // R
         case confirmed = 0x44  // D
@@ -34,9 +35,8 @@ final class DeleteJournal: @unchecked Sendable {
     }
 
     let path: String
-    /// Guarded by `lock`: appends are whole records, one at a time.
-    private var descriptor: Int32
-    private let lock = NSLock()
+    /// The open journal (-1 once closed); appends are whole records, one at a time.
+    private let descriptor: Mutex<Int32>
 
     /// Opens (creating) the journal at `path`, reads what it holds and rewrites it with only
     /// what is pending.
@@ -71,13 +71,13 @@ final class DeleteJournal: @unchecked Sendable {
 
     private init(path: String, descriptor: Int32) {
         self.path = path
-        self.descriptor = descriptor
+        self.descriptor = Mutex(descriptor)
     }
 
     deinit { close() }
 
     func close() {
-        lock.withLock {
+        descriptor.withLock { descriptor in
             if descriptor >= 0 { Glibc.close(descriptor) }
             descriptor = -1
         }
@@ -89,7 +89,7 @@ final class DeleteJournal: @unchecked Sendable {
     /// leave a damaged record in front of the next ones.
     func append(_ record: Record) throws(DeleteJournalError) {
         let bytes = Self.encode(record)
-        let result: Int32? = lock.withLock {
+        let result: Int32? = descriptor.withLock { descriptor in
             guard descriptor >= 0 else { return EBADF }
             let start = lseek(descriptor, 0, SEEK_END)
             guard start >= 0 else { return errno }
@@ -107,7 +107,7 @@ final class DeleteJournal: @unchecked Sendable {
 
     /// Empties the journal: nothing is pending.
     func truncate() {
-        lock.withLock {
+        descriptor.withLock { descriptor in
             guard descriptor >= 0 else { return }
             if ftruncate(descriptor, 0) == 0 { fdatasync(descriptor) }
         }

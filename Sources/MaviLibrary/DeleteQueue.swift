@@ -102,8 +102,7 @@ public final class DeleteQueue: Sendable {
     /// server too: a delete recorded for one server is never sent to another).
     public static func journalPath(cacheDirectory: String, endpoint: String, namespace: String) -> String {
         let folder = (cacheDirectory as NSString).appendingPathComponent("deletes")
-        let server = URL(string: endpoint).map { ($0.host ?? "") + ($0.port.map { ":\($0)" } ?? "") + $0.path } ?? endpoint
-        return (folder as NSString).appendingPathComponent(CacheLayout.encode(server) + "." + CacheLayout.encode(namespace) + ".journal")
+        return (folder as NSString).appendingPathComponent(CacheLayout.stateFileName(endpoint: endpoint, namespace: namespace) + ".journal")
     }
 
     /// Loads the journal at `journalPath` (creating it) and hides what it holds pending from

@@ -26,13 +26,7 @@ public final class ListingStore: Sendable {
 
     public static func path(cacheDirectory: String, endpoint: String, namespace: String) -> String {
         let folder = (cacheDirectory as NSString).appendingPathComponent("listings")
-        return (folder as NSString).appendingPathComponent(
-            CacheLayout.encode(serverName(endpoint)) + "." + CacheLayout.encode(namespace) + ".sqlite")
-    }
-
-    /// The endpoint's host, port and path: what tells one server from another.
-    static func serverName(_ endpoint: String) -> String {
-        URL(string: endpoint).map { ($0.host ?? "") + ($0.port.map { ":\($0)" } ?? "") + $0.path } ?? endpoint
+        return (folder as NSString).appendingPathComponent(CacheLayout.stateFileName(endpoint: endpoint, namespace: namespace) + ".sqlite")
     }
 
     /// Opens the store at `path`, making it (again) when it is missing, damaged or of another

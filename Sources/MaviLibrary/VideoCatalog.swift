@@ -212,15 +212,6 @@ public final class VideoCatalog: Sendable {
         hidden.withLock { $0.subtract(videoNos) }
     }
 
-    /// Removes a deleted video from every cached listing, so no view shows it before the next refresh.
-    public func remove(videoNo: String) {
-        entries.withLock { all in
-            for key in all.keys {
-                all[key]?.listing?.videos.removeAll { $0.videoNo == videoNo }
-            }
-        }
-    }
-
     /// Forgets every cached listing.
     public func invalidateAll() {
         entries.withLock { all in
@@ -228,8 +219,4 @@ public final class VideoCatalog: Sendable {
         }
     }
 
-    public func delete(videoNos: [String]) async throws {
-        try await source.delete(videoNos: videoNos)
-        for no in videoNos { remove(videoNo: no) }
-    }
 }

@@ -86,7 +86,7 @@ struct MountService {
                 // Served at once from the store; the deletes wait for the first refresh to prove
                 // the key and endpoint right.
                 count = stored.videos.count
-                log.info("\(count) videos in namespace \(configuration.namespace) as stored \(Self.age(since: saved)) ago; refreshing from \(endpoint)")
+                log.info("\(count) videos in namespace \(configuration.namespace) as stored \(StatusCommand.seconds(max(0, Date().timeIntervalSince(saved)))) ago; refreshing from \(endpoint)")
                 firstRefresh = Task { await Self.refreshThenStart(catalog, deletes, log: log, configuration: configuration) }
             } else {
                 // A first listing before mounting: a wrong key or endpoint fails here, with its
@@ -174,11 +174,6 @@ struct MountService {
                 try? await Task.sleep(for: .seconds(15))
             }
         }
-    }
-
-    static func age(since date: Date) -> String {
-        let seconds = max(0, Date().timeIntervalSince(date))
-        return seconds < 90 ? "\(Int(seconds)) s" : seconds < 5400 ? "\(Int(seconds / 60)) min" : "\(Int(seconds / 3600)) h"
     }
 
     /// How long an unmount waits for pending deletes to reach the server; what is left is sent by

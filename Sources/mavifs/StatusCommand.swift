@@ -62,6 +62,11 @@ struct StatusCommand: ParsableCommand {
 }
 
 /// One mount point: its published status, checked against the mount table and the process list.
+extension StatusCommand {
+    /// A duration as `status` words it ("40 s", "12 min", "3 h").
+    static func seconds(_ value: Double) -> String { Report.seconds(value) }
+}
+
 private struct Report {
     enum Condition: String {
         case up
