@@ -84,6 +84,9 @@ def main() -> int:
     if not os.path.exists(config.mavifs):
         sys.exit(f"bench: no mavifs binary at {config.mavifs} (scripts/bench builds it)")
     signal.signal(signal.SIGTERM, _interrupt)
+    if os.environ.get("BENCH_MODE", "") == "library":
+        import library
+        return library.main(config, machine(config))
 
     started = time.monotonic()
     sampler = LoadSampler()

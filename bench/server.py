@@ -54,10 +54,11 @@ class Server:
     def key_file(self) -> str:
         return os.path.join(self.library, "api-key")
 
-    def start(self, *options: str, shaped: bool = True) -> None:
+    def start(self, *options: str, shaped: bool = True, rate_limits: bool | None = None) -> None:
         """Starts the server (and, in a WAN mode unless shaped is False, the proxy in front of it).
-        On loopback the rate limits are off; over a WAN profile they are on, as on the real service."""
-        limits = [] if self.config.wan else ["--no-rate-limits"]
+        On loopback the rate limits are off unless rate_limits says otherwise; over a WAN profile
+        they are on, as on the real service."""
+        limits = [] if (self.config.wan if rate_limits is None else rate_limits) else ["--no-rate-limits"]
         argv = [self.config.mavifs, "serve", "--library", self.library, "--port", "0", *limits, *options]
         env = {k: v for k, v in os.environ.items() if k != "MAVI_API_KEY"}
         with open(self.log, "a") as log:

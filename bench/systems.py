@@ -36,11 +36,13 @@ class FileSystem:
         """The folder that lists every video of the mounted namespace."""
         return self.mountpoint
 
-    def mount(self, namespace: str) -> None:
-        """A fresh process with an empty cache: nothing of a previous mount is left to help it."""
+    def mount(self, namespace: str, fresh: bool = True) -> None:
+        """A fresh process with an empty cache: nothing of a previous mount is left to help it
+        (unless fresh is False: the cache folder the last mount left stays)."""
         self.unmount()
-        shutil.rmtree(self.cache_dir, ignore_errors=True)
-        os.makedirs(self.cache_dir)
+        if fresh:
+            shutil.rmtree(self.cache_dir, ignore_errors=True)
+        os.makedirs(self.cache_dir, exist_ok=True)
         os.makedirs(self.mountpoint, exist_ok=True)
         with open(self.log, "a") as log:
             self.process = subprocess.Popen(self.argv(namespace), stdout=log, stderr=subprocess.STDOUT,

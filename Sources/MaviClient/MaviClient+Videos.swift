@@ -64,29 +64,35 @@ extension MaviClient {
         var pages: [Int: [Video]] = [1: first.videos]
         // A short page is the end, whatever the count said: no page after it is asked for.
         var end = lastPage
-        try await withThrowingTaskGroup(of: (Int, [Video]).self) { group in
+        // The largest count any page gave: one larger than the first means videos were added
+        // while paging.
+        var latestTotal = first.totalCount
+        try await withThrowingTaskGroup(of: (Int, VideoPage).self) { group in
             var next = 2
             func launch() {
                 let page = next
                 next += 1
-                group.addTask { (page, try await self.listVideos(filter: filter, page: page, size: perPage).videos) }
+                group.addTask { (page, try await self.listVideos(filter: filter, page: page, size: perPage)) }
             }
             while next <= end, next - 2 < max(1, maxConcurrentRequests) { launch() }
-            while let (page, videos) = try await group.next() {
-                pages[page] = videos
-                if videos.count < perPage { end = min(end, page) }
+            while let (page, answer) = try await group.next() {
+                pages[page] = answer.videos
+                latestTotal = max(latestTotal, answer.totalCount)
+                if answer.videos.count < perPage { end = min(end, page) }
                 if next <= end { launch() }
             }
         }
         pages = pages.filter { $0.key <= end }
 
         // Videos added while paging push others onto pages past the count we read first: follow
-        // full pages until a short one.
+        // full pages until a short one, or until the pages hold all the last count said.
         var page = end
         let pageLimit = lastPage + max(lastPage, 10)
-        while pages[page]?.count == perPage, page < pageLimit {
+        while pages[page]?.count == perPage, page < pageLimit, Int64(page) * Int64(perPage) < latestTotal {
             page += 1
-            pages[page] = try await listVideos(filter: filter, page: page, size: perPage).videos
+            let answer = try await listVideos(filter: filter, page: page, size: perPage)
+            pages[page] = answer.videos
+            latestTotal = max(latestTotal, answer.totalCount)
         }
 
         var seen = Set<String>()

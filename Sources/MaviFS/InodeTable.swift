@@ -32,6 +32,20 @@ final class InodeTable: Sendable {
         inode(for: videoNo, in: \.videos, \.videosByInode)
     }
 
+    /// The inodes of many videos under one lock, numbered on first sight.
+    func inodes(forVideos videoNos: [String]) -> [Inode] {
+        state.withLock { s in
+            videoNos.map { videoNo in
+                if let i = s.videos[videoNo] { return i }
+                let i = s.next
+                s.next += 1
+                s.videos[videoNo] = i
+                s.videosByInode[i] = videoNo
+                return i
+            }
+        }
+    }
+
     /// The inode of a video's cover file in `.covers`.
     func inode(forCover videoNo: String) -> Inode {
         inode(for: videoNo, in: \.covers, \.coversByInode)

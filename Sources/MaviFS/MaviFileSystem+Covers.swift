@@ -13,7 +13,7 @@ extension MaviFileSystem {
     /// listed with size 0 and no attribute caching, so a `stat` asks again and gets the real size.
     func coverItems() async throws -> DirectoryContents {
         let full = try await fullListing()
-        let key = ContentsKey(listings: [full.fetchedAt], naming: 0)
+        let key = ContentsKey(listings: [full.revision], naming: 0)
         if let cached = state.withLock({ $0.contents[.covers] }), cached.key == key {
             return cached
         }

@@ -204,7 +204,7 @@ final class FilteredFallbacks: Sendable {
     private struct Made {
         /// The full listing's fetch, and how many videos it showed (fewer once some are hidden
         /// by a delete, more when one is shown again).
-        var from: ContinuousClock.Instant?
+        var from: UInt64?
         var count = 0
         var listings: [VideoFilter: Listing] = [:]
     }
@@ -212,12 +212,12 @@ final class FilteredFallbacks: Sendable {
     private let made = Mutex(Made())
 
     func listing(_ filter: VideoFilter, from full: Listing) -> Listing {
-        let same = { (made: Made) in made.from == full.fetchedAt && made.count == full.videos.count }
+        let same = { (made: Made) in made.from == full.revision && made.count == full.videos.count }
         if let hit = made.withLock({ same($0) ? $0.listings[filter] : nil }) { return hit }
         var filtered = full
         filtered.videos = full.videos.filter { filter.matchesLocally($0) ?? false }
         made.withLock { made in
-            if !same(made) { made = Made(from: full.fetchedAt, count: full.videos.count) }
+            if !same(made) { made = Made(from: full.revision, count: full.videos.count) }
             made.listings[filter] = filtered
         }
         return filtered

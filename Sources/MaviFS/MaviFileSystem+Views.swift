@@ -26,7 +26,7 @@ extension MaviFileSystem {
     /// the tree looks these up thousands of times, and each rebuild walks every video.
     func derivedContents(of view: View) async throws -> DirectoryContents {
         let full = try await fullListing()
-        let key = ContentsKey(listings: [full.fetchedAt], naming: 0)
+        let key = ContentsKey(listings: [full.revision], naming: 0)
         if let cached = state.withLock({ $0.contents[view] }), cached.key == key {
             return cached
         }
@@ -125,7 +125,7 @@ extension MaviFileSystem {
             listing = try await list(filter)
             filtered = true
         }
-        let listings = [full.fetchedAt, listing.fetchedAt]
+        let listings = [full.revision, listing.revision]
         if let cached = state.withLock({ s in s.contents[view].flatMap { $0.key == ContentsKey(listings: listings, naming: s.namingGeneration) ? $0 : nil } }) {
             return cached.items
         }
@@ -140,12 +140,25 @@ extension MaviFileSystem {
             // `datetime_taken` filter selects, with the day's end applied.
             videos = videos.filter { v in v.displayTimeMilliseconds.map(range.contains) ?? false }
         }
-        let items = videos.map { videoItem($0, view: view) }
+        let items = videoItems(videos, view: view)
         var index: [String: Int] = [:]
+        index.reserveCapacity(items.count)
         for (i, item) in items.enumerated() { index[item.name] = i }
         state.withLock { $0.contents[view] = DirectoryContents(key: key, items: items, index: index) }
         noteShown(items.map(\.name), in: view)
         return items
+    }
+
+    /// The items of `videos` in `view`, with the names and inodes looked up under one lock each.
+    func videoItems(_ videos: [Video], view: View) -> [DirectoryItem] {
+        let inodes = inodes.inodes(forVideos: videos.map(\.videoNo))
+        let names = view.namesByID ? nil : state.withLock { s in videos.map { s.names[$0.videoNo] } }
+        return videos.indices.map { i in
+            let video = videos[i]
+            let name = names.map { $0[i] ?? FileNaming.names(for: [video])[video.videoNo]! } ?? FileNaming.idName(video)
+            return DirectoryItem(name: name, inode: inodes[i], kind: .regular,
+                                 entry: Entry(attributes: attributes(of: video, inode: inodes[i]), entryTimeout: options.ttlSeconds, attributeTimeout: options.ttlSeconds))
+        }
     }
 
     func videoItem(_ video: Video, view: View) -> DirectoryItem {
@@ -193,9 +206,10 @@ extension MaviFileSystem {
     /// in every view.
     func rememberFullListing(_ listing: Listing) {
         state.withLock { s in
-            guard s.fullListingFetchedAt != listing.fetchedAt else { return }
-            s.fullListingFetchedAt = listing.fetchedAt
+            guard s.fullListingRevision != listing.revision else { return }
+            s.fullListingRevision = listing.revision
             var byNo: [String: Video] = [:]
+            byNo.reserveCapacity(listing.videos.count)
             for v in listing.videos { byNo[v.videoNo] = v }
             // The full listing is authoritative: what it lacks is gone.
             s.videos = byNo

@@ -33,7 +33,7 @@ public final class MaviFileSystem: FileSystemOperations, Sendable {
         var names: [String: String] = [:]
         /// Bumped whenever `names` is recomputed.
         var namingGeneration = 0
-        var fullListingFetchedAt: ContinuousClock.Instant?
+        var fullListingRevision: UInt64?
         /// The names each leaf directory showed last time, to tell the kernel what disappeared.
         var shown: [View: Set<String>] = [:]
         /// Leaf directories' items, reused while their listings and names are unchanged, so a
@@ -42,7 +42,8 @@ public final class MaviFileSystem: FileSystemOperations, Sendable {
     }
 
     struct ContentsKey: Equatable {
-        var listings: [ContinuousClock.Instant]
+        /// The revisions of the listings the contents were made from.
+        var listings: [UInt64]
         var naming: Int
     }
 

@@ -6,8 +6,20 @@ import Synchronization
 
 /// Where listings come from. `MaviClient` is the real one; tests may substitute their own.
 public protocol VideoListingSource: Sendable {
+    /// Every video matching `filter`, in the service's order.
     func videos(matching filter: VideoFilter) async throws -> [Video]
+    /// One page of the videos matching `filter` (pages count from 1), with the total count.
+    func page(matching filter: VideoFilter, page: Int, size: Int) async throws -> VideoPage
     func delete(videoNos: [String]) async throws
+}
+
+extension VideoListingSource {
+    /// A page cut from the whole listing, for sources that cannot ask for one.
+    public func page(matching filter: VideoFilter, page: Int, size: Int) async throws -> VideoPage {
+        let all = try await videos(matching: filter)
+        let start = min(all.count, (page - 1) * size)
+        return VideoPage(currentPage: page, pageSize: size, totalCount: Int64(all.count), videos: Array(all[start..<min(all.count, start + size)]))
+    }
 }
 
 extension MaviClient: VideoListingSource {
@@ -17,9 +29,27 @@ extension MaviClient: VideoListingSource {
         try await allVideos(filter: filter, size: APILimits.largeListPageSize)
     }
 
+    public func page(matching filter: VideoFilter, page: Int, size: Int) async throws -> VideoPage {
+        try await listVideos(filter: filter, page: page, size: size)
+    }
+
     public func delete(videoNos: [String]) async throws {
         try await deleteVideos(videoNos)
     }
+}
+
+/// How the full listing has been kept up to date, for `mavifs status`.
+public struct RefreshStats: Sendable, Equatable {
+    /// Refreshes that read only what changed.
+    public var incremental = 0
+    /// Refreshes that fetched the whole listing.
+    public var whole = 0
+    /// `list_videos` calls the last refresh made (pages, and id checks of videos processing).
+    public var lastCalls = 0
+    /// Why the last refresh fetched the whole listing, when it did.
+    public var lastWholeReason: String?
+
+    public init() {}
 }
 
 /// A listing and when it was fetched.
@@ -28,6 +58,9 @@ public struct Listing: Sendable {
     public var fetchedAt: ContinuousClock.Instant
     /// The listing is older than the time to live: the last fetch failed and this is the last good one.
     public var isStale: Bool
+    /// Changes only when the videos do: a refresh that finds the same videos keeps it, so what
+    /// was made from the listing (a folder of 100,000 entries) is made again only when it must.
+    public var revision: UInt64
 }
 
 /// `list_videos` results cached per filter for a time to live.
@@ -61,22 +94,30 @@ public final class VideoCatalog: Sendable {
     private let hidden = Mutex(Set<String>())
     private let clock = ContinuousClock()
     private let logger: Logger
+    /// How often the full listing is fetched whole even when reading from the top finds it
+    /// unchanged: changes made in place to processed videos (their tags, their name) show no
+    /// other way. `nil`: only when the checks ask for it.
+    public let wholeListingInterval: Duration?
+    private let revisions = Atomic<UInt64>(0)
+    private let refreshes = Mutex<(stats: RefreshStats, lastWhole: ContinuousClock.Instant?)>((RefreshStats(), nil))
 
     /// When it was saved, if the full listing came from the store and has not been refreshed yet.
     public let restoredFrom: Date?
 
     public init(
         source: any VideoListingSource, ttl: Duration, store: ListingStore? = nil, saveDelay: Duration = .seconds(3),
-        logger: Logger = Logger(label: "mavifs.catalog")
+        wholeListingInterval: Duration? = .seconds(3600), logger: Logger = Logger(label: "mavifs.catalog")
     ) {
         self.source = source
+        self.wholeListingInterval = wholeListingInterval
         self.ttl = ttl
         self.store = store
         self.saveDelay = saveDelay
         self.logger = logger
         if let stored = store?.load() {
-            // Older than any time to live: the first look starts a refresh.
-            let listing = Listing(videos: stored.videos, fetchedAt: clock.now - ttl - .seconds(1), isStale: true)
+            // Older than any time to live: the first look starts a refresh. Revision 0 is the
+            // stored listing's; fetched listings count from 1.
+            let listing = Listing(videos: stored.videos, fetchedAt: clock.now - ttl - .seconds(1), isStale: true, revision: 0)
             entries.withLock { $0[VideoFilter()] = Entry(listing: listing, restored: true) }
             restoredFrom = stored.savedAt
         } else {
@@ -129,15 +170,17 @@ public final class VideoCatalog: Sendable {
     /// A fetch of `filter` that puts its answer in the cache itself (so a refresh nobody waits
     /// for still lands), and saves a full listing to the store.
     private func makeRefresh(_ filter: VideoFilter) -> Task<Listing, any Error> {
-        let source = source
         return Task {
             do {
-                var videos = try await source.videos(matching: filter)
                 let hidden = self.hidden.withLock { $0 }
+                var videos = try await filter == VideoFilter() ? fullListing(hidden: hidden) : source.videos(matching: filter)
                 if !hidden.isEmpty { videos.removeAll { hidden.contains($0.videoNo) } }
-                let listing = Listing(videos: videos, fetchedAt: clock.now, isStale: false)
+                let previous = entries.withLock { $0[filter]?.listing }
+                let revision = previous.flatMap { $0.videos == videos ? $0.revision : nil } ?? nextRevision()
+                let listing = Listing(videos: videos, fetchedAt: clock.now, isStale: false, revision: revision)
                 entries.withLock { $0[filter] = Entry(listing: listing) }
-                if filter == VideoFilter() { save(videos) }
+                // The same videos as before are stored already.
+                if filter == VideoFilter(), revision != previous?.revision { save(videos) }
                 return listing
             } catch {
                 entries.withLock { $0[filter]?.refresh = nil }
@@ -145,6 +188,55 @@ public final class VideoCatalog: Sendable {
             }
         }
     }
+
+    /// The full listing brought up to date from the top when the last one can be (see
+    /// ``IncrementalRefresh``), else fetched whole.
+    private func fullListing(hidden: Set<String>) async throws -> [Video] {
+        let now = clock.now
+        let (previous, lastWhole) = (entries.withLock { $0[VideoFilter()]?.listing?.videos }, refreshes.withLock { $0.lastWhole })
+        var reason = "no listing yet"
+        var calls = 0
+        if let previous, !previous.isEmpty {
+            // A listing restored from the store is brought up to date like any other: the interval
+            // counts from this mount's first refresh.
+            let due = wholeListingInterval.map { interval in lastWhole.map { now - $0 >= interval } ?? !isRestored } ?? false
+            if due {
+                reason = "due for a whole listing"
+            } else {
+                let whole = (previous.count + APILimits.largeListPageSize - 1) / APILimits.largeListPageSize + 1
+                switch try await IncrementalRefresh(source: source).refresh(previous: previous, hidden: hidden, wholeListingCalls: whole) {
+                case .updated(let videos, let made):
+                    refreshes.withLock {
+                        $0.stats.incremental += 1
+                        $0.stats.lastCalls = made
+                        if $0.lastWhole == nil { $0.lastWhole = now }
+                    }
+                    return videos
+                case .relistWhole(let why, let made):
+                    reason = why
+                    calls = made
+                }
+            }
+        }
+        logger.debug("fetching the whole listing: \(reason)")
+        let videos = try await source.videos(matching: VideoFilter())
+        // About what the client asked for (it may page otherwise when the service caps pages).
+        let pages = max(1, (videos.count + APILimits.largeListPageSize - 1) / APILimits.largeListPageSize)
+        refreshes.withLock {
+            $0.stats.whole += 1
+            $0.stats.lastCalls = calls + pages
+            $0.stats.lastWholeReason = reason
+            $0.lastWhole = now
+        }
+        return videos
+    }
+
+    private func nextRevision() -> UInt64 {
+        revisions.add(1, ordering: .relaxed).newValue
+    }
+
+    /// How the full listing has been refreshed so far.
+    public var refreshStats: RefreshStats { refreshes.withLock { $0.stats } }
 
     /// Saves a full listing in the background, after ``saveDelay``; only the latest listing
     /// waiting is saved.
@@ -193,7 +285,7 @@ public final class VideoCatalog: Sendable {
     public func hide(_ videoNos: some Sequence<String>) {
         let added = hidden.withLock { hidden in Set(videoNos.filter { hidden.insert($0).inserted }) }
         guard !added.isEmpty else { return }
-        entries.withLock { all in
+        let full = entries.withLock { all -> [Video]? in
             for key in all.keys where all[key]?.listing != nil {
                 // In place, one pass; a single id (an rm) is found by its position alone.
                 if added.count == 1, let only = added.first {
@@ -204,7 +296,10 @@ public final class VideoCatalog: Sendable {
                     all[key]?.listing?.videos.removeAll { added.contains($0.videoNo) }
                 }
             }
+            return all[VideoFilter()]?.listing?.videos
         }
+        // The next mount must not show them either (a refresh finding the same videos saves nothing).
+        if let full { save(full) }
     }
 
     /// Shows `videoNos` again in listings fetched from now on (their delete was refused).

@@ -33,12 +33,24 @@ struct MountStatus: Codable, Sendable, Equatable {
     var listingStale: Bool
     /// The listing shown is the one a previous mount stored; its first refresh has not landed.
     var listingStored: Bool?
+    /// How the full listing has been kept up to date (absent in older files).
+    var listingRefreshes: Refreshes?
 
     var cache: Cache
     var downloads: [Download]
     /// `rm` on the mount: deletes recorded and where they are (absent in older files).
     var deletes: Deletes?
     var recentEvents: [RecentEvents.Event]
+
+    struct Refreshes: Codable, Sendable, Equatable {
+        /// Refreshes that read only what changed (pages from the top, ids of videos processing).
+        var incremental: Int
+        /// Refreshes that fetched every page.
+        var whole: Int
+        /// `list_videos` calls the last refresh made.
+        var lastCalls: Int
+        var lastWholeReason: String?
+    }
 
     struct Deletes: Codable, Sendable, Equatable {
         /// Recorded in the journal, not yet confirmed by the server.
@@ -86,7 +98,7 @@ struct MountStatus: Codable, Sendable, Equatable {
         case state, pid, mountpoint, endpoint, namespace, allowDelete, startedAt, updatedAt, logFile, refreshSignal, videos
         case listTTLSeconds = "listTtlSeconds"
         case metricsURL = "metricsUrl"
-        case listingAgeSeconds, listingStale, listingStored, cache, downloads, deletes, recentEvents
+        case listingAgeSeconds, listingStale, listingStored, listingRefreshes, cache, downloads, deletes, recentEvents
     }
 
     static let encoder: JSONEncoder = {

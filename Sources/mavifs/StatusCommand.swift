@@ -154,6 +154,10 @@ private struct Report {
                 : status.listingStale ? " (the last refresh failed: this is the previous listing)" : ""
             lines.append("  videos     \(videos)\(status.listingStored == true ? "" : age)\(note)")
         }
+        if let refreshes = status.listingRefreshes, refreshes.incremental + refreshes.whole > 0 {
+            let why = refreshes.lastWholeReason.map { "; last whole listing: \($0)" } ?? ""
+            lines.append("  refreshes  \(refreshes.incremental) from the top, \(refreshes.whole) whole; the last took \(refreshes.lastCalls) list calls\(why)")
+        }
         let cache = status.cache
         let cap = cache.maxBytes > 0 ? " of \(formatBytes(cache.maxBytes))" : ""
         lines.append("  cache      \(formatBytes(cache.bytesCached))\(cap) in \(cache.files) videos (\(cache.completeFiles) complete), \(cache.directory)")

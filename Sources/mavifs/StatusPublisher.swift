@@ -83,6 +83,7 @@ final class StatusPublisher: Sendable {
     func snapshot(_ state: MountStatus.State) -> MountStatus {
         let stats = reader.stats()
         let listing = catalog.cached()
+        let refreshes = catalog.refreshStats
         var names: [String: String] = [:]
         if !stats.downloadsInFlight.isEmpty, let videos = listing?.videos {
             names = FileNaming.names(for: videos)
@@ -94,6 +95,8 @@ final class StatusPublisher: Sendable {
             metricsURL: metricsURL.withLock { $0 }, logFile: identity.logFile, refreshSignal: state == .mounted ? "USR1" : nil,
             videos: listing?.videos.count, listingAgeSeconds: age, listingStale: listing?.isStale ?? false,
             listingStored: catalog.isRestored,
+            listingRefreshes: MountStatus.Refreshes(
+                incremental: refreshes.incremental, whole: refreshes.whole, lastCalls: refreshes.lastCalls, lastWholeReason: refreshes.lastWholeReason),
             cache: MountStatus.Cache(
                 directory: identity.cacheDirectory, bytesCached: stats.bytesCached, bytesUsed: stats.bytesUsed, maxBytes: stats.maxBytes,
                 files: stats.files, completeFiles: stats.completeFiles, bytesFromCache: stats.bytesFromCache,

@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import MaviAPI
 @testable import MaviClient
+import Synchronization
 import Testing
 
 @Suite("Listing videos", .timeLimit(.minutes(1)))
@@ -158,9 +159,36 @@ struct ListingTests {
         }
         #expect(videos.count == 10_000)
         #expect(videos.map(\.videoNo) == (0..<10_000).map { String(format: "VI%06d", $0) })
-        // 20 pages, plus one to check that nothing was added past the last full page.
+        // 20 pages and no more: the last full page holds all the count said, so nothing was
+        // added past it.
         let pages = try server.requests.map { try JSONDecoder().decode(ListVideosRequest.self, from: $0.bodyData).page ?? 0 }
-        #expect(pages.sorted() == Array(1...21))
+        #expect(pages.sorted() == Array(1...20))
+    }
+
+    @Test("videos added while paging: the pages past the first count are followed until they hold all the last count said")
+    func allVideosWhileAdded() async throws {
+        // After the first page, 100 videos arrive at the top and push every other one down.
+        let served = Mutex(0)
+        let server = ReplayServer()
+        server.on(APIPath.listVideos) { request, _ in
+            let body = try JSONDecoder().decode(ListVideosRequest.self, from: request.bodyData)
+            let page = body.page ?? 1
+            let size = body.size ?? 200
+            let added = served.withLock { count in
+                count += 1
+                return count > 1 ? 100 : 0
+            }
+            let all = (0..<added).map { String(format: "VN%06d", $0) } + (0..<1000).map { String(format: "VI%06d", $0) }
+            let start = (page - 1) * size
+            let ids = start < all.count ? Array(all[start..<min(start + size, all.count)]) : []
+            return Reply.json(Fixtures.listPageStrings(page: page, pageSize: size, total: all.count, videoNos: ids)).response()
+        }
+        let videos = try await server.run { url in
+            try await withTestClient(testConfiguration(url)) { try await $0.allVideos(size: 500, maxConcurrentRequests: 1) }
+        }
+        let pages = try server.requests.map { try JSONDecoder().decode(ListVideosRequest.self, from: $0.bodyData).page ?? 0 }
+        #expect(pages == [1, 2, 3], "the third page holds what the second count added")
+        #expect(Set(videos.map(\.videoNo)).isSuperset(of: (0..<1000).map { String(format: "VI%06d", $0) }), "no video that was there is missed")
     }
 
     @Test("all videos with a capped page size uses the size the server really serves")

@@ -62,13 +62,16 @@ struct ListingStoreTests {
         try queue.close()
         #expect(try ListingStore(path: path, logger: Self.logger).load() == nil)
 
-        // A record that no longer decodes makes the whole listing unusable.
+        // A row that no longer reads makes the whole listing unusable.
         let store = try ListingStore(path: path, logger: Self.logger)
-        try store.save(Self.videos(3))
-        let damaged = try DatabaseQueue(path: path)
-        try damaged.write { try $0.execute(sql: "UPDATE videos SET record = x'7b7d' WHERE position = 1") }
-        try damaged.close()
-        #expect(store.load() == nil)
+        for damage in ["UPDATE videos SET tags = '9:beach' WHERE position = 1", "UPDATE videos SET tags = 'x:beach' WHERE position = 2"] {
+            try store.save(Self.videos(3))
+            #expect(store.load()?.videos.count == 3)
+            let damaged = try DatabaseQueue(path: path)
+            try damaged.write { try $0.execute(sql: damage) }
+            try damaged.close()
+            #expect(store.load() == nil, "after \(damage)")
+        }
     }
 
     @Test("a catalog serves the stored listing at once, marked stale, and replaces it when its refresh lands; the refresh is saved")
@@ -92,11 +95,34 @@ struct ListingStoreTests {
         #expect(fresh.videos == server.videos && !fresh.isStale)
         #expect(!catalog.isRestored)
         #expect(try await catalog.list().videos == server.videos)
-        #expect(server.calls.withLock { $0 } == 1, "the refresh was shared")
+        // One refresh, shared: a page from the top (these videos carry no upload times, so the
+        // order cannot be checked), then the
+        // whole listing.
+        #expect(server.calls.withLock { $0 } == 2, "the refresh was shared")
         // Saved a while later, or at once when asked (a mount ending).
         await catalog.persistNow()
         #expect(store.load()?.videos == server.videos)
         #expect(try ListingStore(path: path, logger: Self.logger).load()?.videos == server.videos, "for the next mount")
+    }
+}
+
+extension ListingStoreTests {
+    @Test("a video deleted through the mount leaves the stored listing too, though the next refresh finds nothing new")
+    func hiddenLeavesTheStore() async throws {
+        let work = try TemporaryDirectory(prefix: "mavifs-listings")
+        defer { work.remove() }
+        let path = work.appending("a.sqlite")
+        let videos = IncrementalRefreshTests.library(50)
+        let server = PagedLibrary(videos)
+        let store = try ListingStore(path: path, logger: Self.logger)
+        let catalog = VideoCatalog(source: server, ttl: .zero, store: store, saveDelay: .seconds(60))
+        _ = try await catalog.list()
+        catalog.hide(["VI7"])
+        server.replace(videos.filter { $0.videoNo != "VI7" })
+        let after = try await catalog.list()
+        #expect(after.videos.count == 49 && catalog.refreshStats.incremental == 1)
+        await catalog.persistNow()
+        #expect(store.load()?.videos.map(\.videoNo) == after.videos.map(\.videoNo))
     }
 }
 

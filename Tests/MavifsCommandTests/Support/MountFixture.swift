@@ -64,10 +64,11 @@ struct MountFixture: Sendable {
     /// A server holding `videoCount` videos of `videoSize` bytes each (0: listed, with no file),
     /// with the documented rate limits on or off.
     static func with(
-        videoCount: Int, videoSize: Int, rateLimits: Bool = false, _ body: @Sendable (MountFixture) async throws -> Void
+        videoCount: Int, videoSize: Int, rateLimits: Bool = false, configure: (inout ServerOptions) -> Void = { _ in },
+        _ body: @Sendable (MountFixture) async throws -> Void
     ) async throws {
         let binary = try MavifsBinary.path()
-        try await ServerHarness.withServer(rateLimits: rateLimits) { server in
+        try await ServerHarness.withServer(rateLimits: rateLimits, configure: configure) { server in
             let work = try TemporaryDirectory(prefix: "mavifs-cmd")
             defer { work.remove() }
             chmod(work.path, 0o755)

@@ -1,0 +1,167 @@
+"""Large libraries (BENCH_MODE=library): mount, remount, ls and memory with 100,000 and 1,000,000
+videos, against `mavifs serve` with its documented rate limits on (5 lists a second).
+
+The videos are metadata only (`mavifs serve --seed`), in a library of their own per size, kept
+under bench/.cache between runs. For each size:
+- first mount + `ls -l all/`, with an empty cache folder: every page is listed once, so the API's
+  own bound is the number of pages at 5 a second (pages of 1,000, as mavifs asks);
+- warm `ls -l all/`;
+- peak RSS of the mount after both;
+- the `list_videos` calls of a refresh of the unchanged library (the listing's time to live run
+  out, then `ls all/`), counted on the server;
+- remount + `ls -l all/`, with the cache folder the first mount left (its stored listing), and
+  the peak RSS of that mount.
+"""
+
+import datetime
+import json
+import math
+import os
+import shutil
+import subprocess
+import time
+
+from config import Config
+from procs import BenchError, peak_rss_mib, run, timed
+from server import Server
+from systems import Mavifs
+
+NAMESPACE = "big"
+PAGE = 1000          # videos a page, as mavifs asks for them
+LISTS_PER_SECOND = 5
+TTL = 3              # the mounts' --list-ttl: short, so that the refresh case need not wait long
+
+# Targets from the issue, per size: remount + ls, RSS of a mount.
+TARGETS = {100_000: {"remount": 1.5, "rss": 120, "warm": 0.6}, 1_000_000: {"remount": 3.0, "rss": 400}}
+REFRESH_CALLS_TARGET = 3
+
+
+def sizes_from_environment(quick: bool) -> list:
+    text = os.environ.get("BENCH_LIBRARY_SIZES", "20000" if quick else "100000,1000000")
+    return [int(s) for s in text.split(",") if s.strip()]
+
+
+def seeded_library(config: Config, size: int, log: str) -> str:
+    """A library folder holding `size` metadata-only videos in NAMESPACE, made once."""
+    folder = os.path.join(config.cache, f"library-{size}")
+    marker = os.path.join(folder, ".seeded")
+    if os.path.exists(marker):
+        return folder
+    shutil.rmtree(folder, ignore_errors=True)
+    os.makedirs(folder)
+    print(f"bench: seeding {size:,} videos", flush=True)
+    seeding = Server(config, folder, log)
+    seeding.start("--seed", str(size), "--seed-namespace", NAMESPACE, shaped=False)
+    seeding.stop()
+    open(marker, "w").close()
+    return folder
+
+
+class BigMount(Mavifs):
+    """mavifs over the large library, pacing itself to the documented limits, short TTL."""
+
+    def argv(self, namespace: str) -> list:
+        return [self.config.mavifs, "mount", self.mountpoint, "-f", "--endpoint", self.server.endpoint,
+                "--namespace", namespace, "--api-key-file", self.server.key_file, "--pacing",
+                "--cache-dir", self.cache_dir, "--list-ttl", str(TTL)]
+
+
+def list_calls(server: Server) -> int:
+    return server.stats().get("requests", {}).get("list_videos", 0)
+
+
+def ls_all(fs: BigMount, expected: int) -> float:
+    start = time.perf_counter()
+    listed = run(["ls", "-l", "--color=never", os.path.join(fs.mountpoint, "all")], 1800, stdout=subprocess.PIPE)
+    elapsed = time.perf_counter() - start
+    entries = len(listed.stdout.splitlines()) - 1
+    if entries != expected:
+        raise BenchError(f"listed {entries} of {expected} entries")
+    return elapsed
+
+
+def measure(config: Config, size: int, logs: str) -> dict:
+    log = os.path.join(logs, f"server-{size}.log")
+    server = Server(config, seeded_library(config, size, log), log)
+    # Rate limits on, as on the real service, whatever the link.
+    server.start(rate_limits=True)
+    fs = BigMount(config, server, os.path.join(config.cache, "fs", f"library-{size}"))
+    fs.log = os.path.join(logs, f"mavifs-{size}.log")
+    figures: dict = {"size": size, "pages": math.ceil(size / PAGE)}
+    figures["bound"] = figures["pages"] / LISTS_PER_SECOND
+    try:
+        fs.clear()
+        calls = list_calls(server)
+        start = time.perf_counter()
+        fs.mount(NAMESPACE)
+        figures["first"] = (time.perf_counter() - start) + ls_all(fs, size)
+        figures["first_calls"] = list_calls(server) - calls
+        figures["warm"] = ls_all(fs, size)
+        figures["rss_first"] = peak_rss_mib(fs.pid)
+
+        time.sleep(TTL + 0.5)
+        calls = list_calls(server)
+        ls_all(fs, size)
+        time.sleep(1)
+        figures["refresh_calls"] = list_calls(server) - calls
+        fs.unmount()
+
+        start = time.perf_counter()
+        fs.mount(NAMESPACE, fresh=False)
+        figures["remount"] = (time.perf_counter() - start) + ls_all(fs, size)
+        time.sleep(2)
+        figures["rss_remount"] = peak_rss_mib(fs.pid)
+    finally:
+        fs.clear()
+        server.stop()
+    return figures
+
+
+def table(rows: list) -> str:
+    lines = ["| videos | first mount + ls -l [API bound] | remount + ls -l [target] | warm ls -l | "
+             "RSS first / remount [target] | list calls: first mount / refresh of an unchanged library |",
+             "|---|---|---|---|---|---|"]
+    for r in rows:
+        target = TARGETS.get(r["size"], {})
+        remount_target = f" [≤ {target['remount']} s]" if "remount" in target else ""
+        rss_target = f" [≤ {target['rss']} MiB]" if "rss" in target else ""
+        warm_target = f" [≤ {target['warm']} s]" if "warm" in target else ""
+        lines.append(
+            f"| {r['size']:,} | {r['first']:.1f} s [{r['bound']:.1f} s: ×{r['first'] / r['bound']:.2f}] | "
+            f"{r['remount']:.2f} s{remount_target} | {r['warm']:.2f} s{warm_target} | "
+            f"{r['rss_first']:.0f} / {r['rss_remount']:.0f} MiB{rss_target} | "
+            f"{r['first_calls']} / {r['refresh_calls']} [≤ {REFRESH_CALLS_TARGET}] |")
+    return "\n".join(lines)
+
+
+def main(config: Config, machine_lines: list) -> int:
+    logs = os.path.join(config.cache, "logs")
+    os.makedirs(logs, exist_ok=True)
+    started = time.monotonic()
+    rows = []
+    for size in sizes_from_environment(config.quick):
+        print(f"bench: library of {size:,} videos", flush=True)
+        rows.append(measure(config, size, logs))
+        print(table(rows[-1:]), flush=True)
+    elapsed = time.monotonic() - started
+    date = datetime.date.today().isoformat()
+    os.makedirs(config.results_dir, exist_ok=True)
+    base = os.path.join(config.results_dir, f"{date}-library")
+    with open(base + ".json", "w") as f:
+        json.dump({"date": date, "rows": rows}, f, indent=1)
+    document = "\n".join([
+        f"# Large libraries, {date}",
+        "",
+        *[f"- {line}" for line in machine_lines],
+        f"- `mavifs serve` with its documented rate limits on (5 lists a second), metadata-only videos "
+        f"(`--seed`); mavifs pacing itself, `--list-ttl {TTL}`; the run took {elapsed / 60:.1f} minutes",
+        "- First mount: an empty cache folder. Remount: the cache folder the first mount left, with its "
+        "stored listing. Refresh: `ls all/` once the listing outlived its time to live, calls counted on the server.",
+        "",
+        table(rows),
+        "",
+    ])
+    with open(base + ".md", "w") as f:
+        f.write(document)
+    print(f"\nbench: {base}.md ({elapsed / 60:.1f} minutes)")
+    return 0
