@@ -25,6 +25,7 @@ class FileSystem:
         self.log = os.path.join(work, "fs.log")
         self.process: subprocess.Popen | None = None
         self.namespace = ""
+        self.mount_timeout = 180.0   # seconds until the mount must be there
 
     def argv(self, namespace: str) -> list:
         raise NotImplementedError
@@ -48,7 +49,7 @@ class FileSystem:
             self.process = subprocess.Popen(self.argv(namespace), stdout=log, stderr=subprocess.STDOUT,
                                             stdin=subprocess.DEVNULL)
         self.namespace = namespace
-        wait_until_mounted(self.mountpoint, self.process, self.log)
+        wait_until_mounted(self.mountpoint, self.process, self.log, self.mount_timeout)
 
     def unmount(self) -> None:
         unmount(self.mountpoint, self.process)

@@ -61,12 +61,30 @@ extension MaviClient {
         }
 
         let lastPage = (total + perPage - 1) / perPage
-        var pages: [Int: [Video]] = [1: first.videos]
+        // Pages join the result in order as soon as the ones before them have: only pages that
+        // arrived early wait, so a large listing is not held twice (pages, then the result).
+        var result: [Video] = []
+        result.reserveCapacity(total)
+        var seen = Set<String>()
+        seen.reserveCapacity(total)
+        var waiting: [Int: [Video]] = [:]
+        var joined = 0
+        var lastJoinedCount = 0
         // A short page is the end, whatever the count said: no page after it is asked for.
         var end = lastPage
+        func join(_ page: Int, _ videos: [Video]) {
+            waiting[page] = videos
+            while joined < end, let next = waiting.removeValue(forKey: joined + 1) {
+                joined += 1
+                lastJoinedCount = next.count
+                for video in next where seen.insert(video.videoNo).inserted { result.append(video) }
+                if next.count < perPage { end = joined }
+            }
+        }
         // The largest count any page gave: one larger than the first means videos were added
         // while paging.
         var latestTotal = first.totalCount
+        join(1, first.videos)
         try await withThrowingTaskGroup(of: (Int, VideoPage).self) { group in
             var next = 2
             func launch() {
@@ -76,32 +94,23 @@ extension MaviClient {
             }
             while next <= end, next - 2 < max(1, maxConcurrentRequests) { launch() }
             while let (page, answer) = try await group.next() {
-                pages[page] = answer.videos
                 latestTotal = max(latestTotal, answer.totalCount)
                 if answer.videos.count < perPage { end = min(end, page) }
+                if page <= end { join(page, answer.videos) }
                 if next <= end { launch() }
             }
         }
-        pages = pages.filter { $0.key <= end }
 
         // Videos added while paging push others onto pages past the count we read first: follow
         // full pages until a short one, or until the pages hold all the last count said.
         var page = end
         let pageLimit = lastPage + max(lastPage, 10)
-        while pages[page]?.count == perPage, page < pageLimit, Int64(page) * Int64(perPage) < latestTotal {
+        while joined == page, lastJoinedCount == perPage, page < pageLimit, Int64(page) * Int64(perPage) < latestTotal {
             page += 1
             let answer = try await listVideos(filter: filter, page: page, size: perPage)
-            pages[page] = answer.videos
             latestTotal = max(latestTotal, answer.totalCount)
-        }
-
-        var seen = Set<String>()
-        var result: [Video] = []
-        result.reserveCapacity(total)
-        for number in pages.keys.sorted() {
-            for video in pages[number]! where seen.insert(video.videoNo).inserted {
-                result.append(video)
-            }
+            end = page
+            join(page, answer.videos)
         }
         return result
     }

@@ -190,12 +190,13 @@ extension MaviClient {
             if firstSent == nil { firstSent = clock.now }
             ClientMetrics.attempt(endpoint)
             let failure: MaviClientError
+            let release = PacingRelease(limiter: limiter, permit: permit)
             do {
-                let value = try await operation(attempt)
-                if let permit { await limiter?.release(permit) }
+                let value = try await PacingRelease.$current.withValue(release) { try await operation(attempt) }
+                await release.release()
                 return value
             } catch {
-                if let permit { await limiter?.release(permit) }
+                await release.release()
                 failure = MaviClientError.classify(error, endpoint: endpoint, redactor: redactor)
             }
             let metadata: Logger.Metadata = [
@@ -254,6 +255,7 @@ extension MaviClient {
             let (status, headers, reply) = try await withTimeout(timeout, error: .timeout(endpoint: endpoint, .response)) { [http, request] in
                 let response = try await http.execute(request, timeout: TimeAmount(timeout) + .seconds(1))
                 ClientMetrics.firstByte(endpoint, since: started)
+                await PacingRelease.current?.release()
                 let reply = try await response.body.collect(upTo: Self.maxJSONBytes)
                 return (response.status, response.headers, reply)
             }

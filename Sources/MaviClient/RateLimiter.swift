@@ -1,7 +1,8 @@
 import MaviAPI
 
 /// Lets at most `requests` requests be under way or recently finished within any window of
-/// `perSeconds` seconds, counting each request from the moment its answer arrived.
+/// `perSeconds` seconds, counting each request from the moment its answer arrived (the head of
+/// it, where the caller gives the permit back then: see ``PacingRelease``).
 ///
 /// It keeps one entry per recent request (a sliding-window log): the time its answer arrived,
 /// or "still under way". A new request may start one window after the oldest finished one. A

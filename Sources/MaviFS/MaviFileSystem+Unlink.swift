@@ -40,7 +40,7 @@ extension MaviFileSystem {
     func forgetEverywhere(videoNo: String, except unlinked: (Inode, String)) {
         let inode = inodes.inode(forVideo: videoNo)
         let shownIn = state.withLock { s -> [(View, String)] in
-            s.videos.removeValue(forKey: videoNo)
+            s.videos.remove(videoNo)
             // Found first, then marked in place: iterating holds a second reference to each
             // folder, and marking through it would copy the whole folder at each delete.
             var found: [(view: View, position: Int, name: String)] = []

@@ -208,11 +208,8 @@ extension MaviFileSystem {
         state.withLock { s in
             guard s.fullListingRevision != listing.revision else { return }
             s.fullListingRevision = listing.revision
-            var byNo: [String: Video] = [:]
-            byNo.reserveCapacity(listing.videos.count)
-            for v in listing.videos { byNo[v.videoNo] = v }
             // The full listing is authoritative: what it lacks is gone.
-            s.videos = byNo
+            s.videos.replaceListing(listing.videos)
             s.names = FileNaming.names(for: listing.videos)
             s.namingGeneration += 1
         }
@@ -222,12 +219,9 @@ extension MaviFileSystem {
     func remember(_ videos: [Video]) {
         state.withLock { s in
             var added = false
-            for v in videos {
-                if s.videos[v.videoNo] == nil { added = true }
-                s.videos[v.videoNo] = v
-            }
+            for v in videos where s.videos.note(v) { added = true }
             if added {
-                s.names = FileNaming.names(for: Array(s.videos.values))
+                s.names = FileNaming.names(for: s.videos.all)
                 s.namingGeneration += 1
             }
         }

@@ -29,7 +29,7 @@ public final class MaviFileSystem: FileSystemOperations, Sendable {
 
     /// The latest record of every video seen, and the names given to them.
     struct NamingState {
-        var videos: [String: Video] = [:]
+        var videos = KnownVideos()
         var names: [String: String] = [:]
         /// Bumped whenever `names` is recomputed.
         var namingGeneration = 0
@@ -197,12 +197,11 @@ public final class MaviFileSystem: FileSystemOperations, Sendable {
 
     public func statfs(inode: Inode, context: RequestContext) async throws -> FileSystemStatistics {
         // From what is cached only: `df` must never wait for the network.
-        let videos = state.withLock { Array($0.videos.values) }
-        let bytes = videos.reduce(UInt64(0)) { $0 + UInt64(max(0, $1.size ?? 0)) }
+        let (count, bytes) = state.withLock { $0.videos.totals }
         let block: UInt64 = 4096
         return FileSystemStatistics(
             blockSize: UInt(block), totalBlocks: (bytes + block - 1) / block, freeBlocks: 0, availableBlocks: 0,
-            totalFiles: UInt64(videos.count), freeFiles: 0, maximumNameLength: UInt(FileNaming.maxNameBytes))
+            totalFiles: UInt64(count), freeFiles: 0, maximumNameLength: UInt(FileNaming.maxNameBytes))
     }
 
     // MARK: Everything else is refused

@@ -21,14 +21,25 @@ public enum CacheDirectoryError: Error, Sendable, Equatable, CustomStringConvert
 final class CacheDirectoryLock: Sendable {
     /// The locked descriptor; `nil` once released.
     private let descriptor: Mutex<Int32?>
+    /// Tries, a pause apart (microseconds), before the cache is said to be in use: a second.
+    static let tries = 20
+    static let pause: UInt32 = 50_000
 
     init(layout: CacheLayout) throws {
         try CacheFiles.makeDirectory(layout.root)
         let fd = open(layout.lockFile, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
         guard fd >= 0 else { throw CacheDirectoryError.cannotCreate(path: layout.lockFile, errno: errno) }
-        guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
-            close(fd)
-            throw CacheDirectoryError.inUse(path: layout.root)
+        // A lock just given back can still be held for a moment by a child another thread of
+        // the process that held it was starting: the child shares the descriptor between fork
+        // and exec (close-on-exec closes it only then). Another mount keeps it for good.
+        var tries = 0
+        while flock(fd, LOCK_EX | LOCK_NB) != 0 {
+            tries += 1
+            guard errno == EWOULDBLOCK, tries < Self.tries else {
+                close(fd)
+                throw CacheDirectoryError.inUse(path: layout.root)
+            }
+            usleep(Self.pause)
         }
         descriptor = Mutex(fd)
     }

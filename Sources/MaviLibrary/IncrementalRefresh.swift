@@ -77,7 +77,10 @@ struct IncrementalRefresh {
             return .relistWhole(reason: "the server counts \(total) videos, the listing \(expected)", calls: calls)
         }
 
-        var videos = added + overlap + previous[overlap.count...]
+        // Nothing new and nothing changed on the pages read: the previous listing itself, shared
+        // rather than copied (a large library is not held twice while nothing changes).
+        let unchanged = added.isEmpty && zip(overlap, previous).allSatisfy { $0 == $1 }
+        var videos = unchanged ? previous : added + overlap + previous[overlap.count...]
         // Videos read from the top just now are current; the older ones still processing are not.
         let processing = videos.indices.dropFirst(added.count + overlap.count).filter { videos[$0].status == .unparsed }
         let checks = (processing.count + Self.idsPerCheck - 1) / Self.idsPerCheck

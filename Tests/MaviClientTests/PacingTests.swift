@@ -95,6 +95,24 @@ struct PacingTests {
         #expect(try await second.value == .milliseconds(400))
     }
 
+    @Test("a request's window starts when its answer begins to arrive, not once the answer is read")
+    func windowFromTheHead() async throws {
+        let clock = ManualClock()
+        let limiter = RateLimiter(limit: RateLimit(requests: 1, perSeconds: 0.1), clock: TimeSource(clock))
+        let release = PacingRelease(limiter: limiter, permit: try await limiter.acquire())
+        clock.advance(by: .milliseconds(50))
+        // The answer's head arrives: the code reading it gives the permit back.
+        await PacingRelease.$current.withValue(release) { await PacingRelease.current?.release() }
+        clock.advance(by: .milliseconds(300))
+        // The attempt ends after a long body: the permit was given back already.
+        await release.release()
+        let second = try await limiter.acquire()
+        // Counted from the body's end (or given back a second time, there), the next request
+        // would wait until 0.45 s.
+        #expect(clock.now.offset == .milliseconds(350) && clock.sleepers.isEmpty, "granted at once")
+        await limiter.release(second)
+    }
+
     @Test("a waiter that is cancelled leaves the queue")
     func cancelledWaiter() async throws {
         let limiter = RateLimiter(limit: RateLimit(requests: 1, perSeconds: 0.05))
