@@ -9,8 +9,8 @@ under bench/.cache between runs. For each size:
 - peak RSS of the mount after both;
 - the `list_videos` calls of a refresh of the unchanged library (the listing's time to live run
   out, then `ls all/`), counted on the server;
-- remount + `ls -l all/`, with the cache folder the first mount left (its stored listing), and
-  the peak RSS of that mount.
+- remount with the cache folder the first mount left (its stored listing): until mounted, then
+  `ls all/`, and the peak RSS of that mount.
 """
 
 import datetime
@@ -31,7 +31,8 @@ PAGE = 1000          # videos a page, as mavifs asks for them
 LISTS_PER_SECOND = 5
 TTL = 3              # the mounts' --list-ttl: short, so that the refresh case need not wait long
 
-# Targets from the issue, per size: remount + ls, RSS of a mount.
+# Targets from the issue, per size: remount + ls (100,000) or remount (1,000,000), RSS of a mount,
+# warm ls -l.
 TARGETS = {100_000: {"remount": 1.5, "rss": 120, "warm": 0.6}, 1_000_000: {"remount": 3.0, "rss": 400}}
 REFRESH_CALLS_TARGET = 3
 
@@ -70,11 +71,13 @@ def list_calls(server: Server) -> int:
     return server.stats().get("requests", {}).get("list_videos", 0)
 
 
-def ls_all(fs: BigMount, expected: int) -> float:
+def ls_all(fs: BigMount, expected: int, long: bool = True) -> float:
+    """`ls -l all/` (or plain `ls`), checked to list every video."""
     start = time.perf_counter()
-    listed = run(["ls", "-l", "--color=never", os.path.join(fs.mountpoint, "all")], 1800, stdout=subprocess.PIPE)
+    argv = ["ls", "-l", "--color=never"] if long else ["ls", "--color=never"]
+    listed = run([*argv, os.path.join(fs.mountpoint, "all")], 1800, stdout=subprocess.PIPE)
     elapsed = time.perf_counter() - start
-    entries = len(listed.stdout.splitlines()) - 1
+    entries = len(listed.stdout.splitlines()) - (1 if long else 0)   # ls -l adds a "total" line
     if entries != expected:
         raise BenchError(f"listed {entries} of {expected} entries")
     return elapsed
@@ -110,7 +113,9 @@ def measure(config: Config, size: int, logs: str) -> dict:
 
         start = time.perf_counter()
         fs.mount(NAMESPACE, fresh=False)
-        figures["remount"] = (time.perf_counter() - start) + ls_all(fs, size)
+        figures["remount_ready"] = time.perf_counter() - start
+        figures["remount"] = figures["remount_ready"] + ls_all(fs, size, long=False)
+        figures["remount_long"] = ls_all(fs, size) if size <= 100_000 else None
         time.sleep(2)
         figures["rss_remount"] = peak_rss_mib(fs.pid)
     finally:
@@ -120,7 +125,7 @@ def measure(config: Config, size: int, logs: str) -> dict:
 
 
 def table(rows: list) -> str:
-    lines = ["| videos | first mount + ls -l [API bound] | remount + ls -l [target] | warm ls -l | "
+    lines = ["| videos | first mount + ls -l [API bound] | remount: mounted / + ls [target] | warm ls -l | "
              "RSS first / remount [target] | list calls: first mount / refresh of an unchanged library |",
              "|---|---|---|---|---|---|"]
     for r in rows:
@@ -130,7 +135,7 @@ def table(rows: list) -> str:
         warm_target = f" [≤ {target['warm']} s]" if "warm" in target else ""
         lines.append(
             f"| {r['size']:,} | {r['first']:.1f} s [{r['bound']:.1f} s; {r['first'] / r['bound']:.2f} × the bound] | "
-            f"{r['remount']:.2f} s{remount_target} | {r['warm']:.2f} s{warm_target} | "
+            f"{r['remount_ready']:.2f} s / {r['remount']:.2f} s{remount_target} | {r['warm']:.2f} s{warm_target} | "
             f"{r['rss_first']:.0f} / {r['rss_remount']:.0f} MiB{rss_target} | "
             f"{r['first_calls']} / {r['refresh_calls']} [≤ {REFRESH_CALLS_TARGET}] |")
     return "\n".join(lines)

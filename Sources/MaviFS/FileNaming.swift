@@ -8,44 +8,47 @@ public enum FileNaming {
 
     /// Names for `videos`, keyed by video_no. Videos whose safe names collide all get
     /// ` (<video_no>)` before the extension, so the result does not depend on listing order.
+    /// A video listed twice keeps its first name.
     public static func names(for videos: [Video]) -> [String: String] {
-        // Sized up front and hashed once per video in the common case: at 100,000 videos, these
-        // tables are most of the cost of a listing.
-        var result: [String: String] = [:]
-        result.reserveCapacity(videos.count)
+        var seen = Set<String>()
+        let unique = videos.filter { seen.insert($0.videoNo).inserted }
+        return Dictionary(zip(unique.map(\.videoNo), nameList(for: unique)), uniquingKeysWith: { first, _ in first })
+    }
+
+    /// The names of `videos` (each listed once), in their order: as ``names(for:)``, without a
+    /// table keyed by number. Hashed once per video in the common case: at 100,000 videos, the
+    /// tables are most of the cost of naming a library.
+    public static func nameList(for videos: [Video]) -> [String] {
+        var parts: [(base: String, ext: String)] = []
+        parts.reserveCapacity(videos.count)
+        var names: [String] = []
+        names.reserveCapacity(videos.count)
         var count: [String: Int] = [:]
         count.reserveCapacity(videos.count)
-        var plain: [(no: String, base: String, ext: String, name: String)] = []
-        plain.reserveCapacity(videos.count)
         var collisions = false
         for v in videos {
             let (base, ext) = (safeBase(v), fileExtension(v))
             let name = compose(base, ext, suffix: nil)
-            // A video listed twice keeps its first name and counts once.
-            if let first = result.updateValue(name, forKey: v.videoNo) {
-                result[v.videoNo] = first
-                continue
-            }
-            plain.append((v.videoNo, base, ext, name))
+            parts.append((base, ext))
+            names.append(name)
             if let before = count.updateValue(1, forKey: name) {
                 count[name] = before + 1
                 collisions = true
             }
         }
         // Without a shared name, names are unique already.
-        guard collisions else { return result }
-        for video in plain where count[video.name, default: 0] > 1 {
-            result[video.no] = compose(video.base, video.ext, suffix: collisionSuffix(video.no))
+        guard collisions else { return names }
+        for i in names.indices where count[names[i], default: 0] > 1 {
+            names[i] = compose(parts[i].base, parts[i].ext, suffix: collisionSuffix(videos[i].videoNo))
         }
         // A suffixed name can meet a plain one (a video called "x (VI2)" beside two called "x",
         // one of them VI2): every video sharing such a name is told apart by a hash of its number.
-        var byName: [String: [String]] = [:]
-        for (no, name) in result { byName[name, default: []].append(no) }
-        let parts = Dictionary(plain.map { ($0.no, ($0.base, $0.ext)) }, uniquingKeysWith: { first, _ in first })
-        for nos in byName.values where nos.count > 1 {
-            for no in nos { result[no] = compose(parts[no]!.0, parts[no]!.1, suffix: " (~\(stableHash(no)))") }
+        var byName: [String: [Int]] = [:]
+        for (i, name) in names.enumerated() { byName[name, default: []].append(i) }
+        for positions in byName.values where positions.count > 1 {
+            for i in positions { names[i] = compose(parts[i].base, parts[i].ext, suffix: " (~\(stableHash(videos[i].videoNo)))") }
         }
-        return result
+        return names
     }
 
     /// The name in `by-id`: the video_no made safe, with the extension, within 255 bytes.

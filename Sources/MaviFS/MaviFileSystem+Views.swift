@@ -152,7 +152,7 @@ extension MaviFileSystem {
     /// The items of `videos` in `view`, with the names and inodes looked up under one lock each.
     func videoItems(_ videos: [Video], view: View) -> [DirectoryItem] {
         let inodes = inodes.inodes(forVideos: videos.map(\.videoNo))
-        let names = view.namesByID ? nil : state.withLock { s in videos.map { s.names[$0.videoNo] } }
+        let names = view.namesByID ? nil : state.withLock { $0.videos.names(of: videos) }
         return videos.indices.map { i in
             let video = videos[i]
             let name = names.map { $0[i] ?? FileNaming.names(for: [video])[video.videoNo]! } ?? FileNaming.idName(video)
@@ -165,7 +165,7 @@ extension MaviFileSystem {
         let inode = inodes.inode(forVideo: video.videoNo)
         let name = view.namesByID
             ? FileNaming.idName(video)
-            : state.withLock { $0.names[video.videoNo] } ?? FileNaming.names(for: [video])[video.videoNo]!
+            : state.withLock { $0.videos.name(of: video.videoNo) } ?? FileNaming.names(for: [video])[video.videoNo]!
         let attrs = attributes(of: video, inode: inode)
         return DirectoryItem(name: name, inode: inode, kind: .regular,
                              entry: Entry(attributes: attrs, entryTimeout: options.ttlSeconds, attributeTimeout: options.ttlSeconds))
@@ -210,7 +210,6 @@ extension MaviFileSystem {
             s.fullListingRevision = listing.revision
             // The full listing is authoritative: what it lacks is gone.
             s.videos.replaceListing(listing.videos)
-            s.names = FileNaming.names(for: listing.videos)
             s.namingGeneration += 1
         }
     }
@@ -218,12 +217,7 @@ extension MaviFileSystem {
     /// Videos seen in a filtered view; new ones are named together with the rest.
     func remember(_ videos: [Video]) {
         state.withLock { s in
-            var added = false
-            for v in videos where s.videos.note(v) { added = true }
-            if added {
-                s.names = FileNaming.names(for: s.videos.all)
-                s.namingGeneration += 1
-            }
+            if s.videos.note(videos) { s.namingGeneration += 1 }
         }
     }
 

@@ -30,8 +30,7 @@ public final class MaviFileSystem: FileSystemOperations, Sendable {
     /// The latest record of every video seen, and the names given to them.
     struct NamingState {
         var videos = KnownVideos()
-        var names: [String: String] = [:]
-        /// Bumped whenever `names` is recomputed.
+        /// Bumped whenever names are given again.
         var namingGeneration = 0
         var fullListingRevision: UInt64?
         /// The names each leaf directory showed last time, to tell the kernel what disappeared.
