@@ -47,6 +47,15 @@ extension VideoReader {
     private func request(_ range: Range<Int64>, of ticket: FetchTicket, reserved: Int?, measured: Bool) async -> FetchOutcome {
         let origin = ticket.source.origin
         let sent = ContinuousClock.now
+        logger.debug("ranged request", metadata: [
+            "entry": "\(ticket.entry)", "range": "\(range.lowerBound)-\(range.upperBound - 1)", "demand": "\(ticket.demand)",
+        ])
+        defer {
+            logger.debug("ranged request ended", metadata: [
+                "entry": "\(ticket.entry)", "range": "\(range.lowerBound)-\(range.upperBound - 1)",
+                "ms": "\(Int((ContinuousClock.now - sent).secondsValue * 1000))",
+            ])
+        }
         do {
             switch try await client.fetchRange(ticket.source.url, range: range.lowerBound...(range.upperBound - 1)) {
             case .ignored:

@@ -142,12 +142,14 @@ struct MountService {
         session.unmountOnSignals()
         session.start()
         publisher.start()
+        let warming = Task { await reader.keepConnectionsWarm { catalog.cached()?.videos ?? [] } }
         log.info("mounted at \(mountpoint)\(settings.allowDelete ? " (rm deletes videos)" : ""); status: mavifs status \(mountpoint)")
         ready?.succeed()
         notifier.ready(status: "mounted at \(mountpoint), \(count) videos")
 
         await session.waitUntilUnmounted()
         log.info("unmounted \(mountpoint)")
+        warming.cancel()
         notifier.stopping(status: "unmounted \(mountpoint); finishing downloads' records")
         firstRefresh?.cancel()
         await metrics?.stop()
