@@ -14,19 +14,51 @@ extension VideoReader {
     /// requests, so that it is known before the first read. Costs two one-byte requests per
     /// origin every 100 s, never to the rate-limited download endpoint; an origin known to ignore
     /// Range is left alone.
-    public func keepConnectionsWarm(for videos: @Sendable () -> [Video]) async {
-        while !Task.isCancelled {
-            for source in warmableSources(videos()) {
-                switch await client.warmConnections(to: source.url, count: Self.spareConnections) {
-                case true?: rangeSupport.recordHonoured(source.origin)
-                case false?:
-                    if rangeSupport.recordIgnored(source.origin) {
-                        logger.notice("the video source ignores Range; reads will wait for the download", metadata: ["origin": "\(source.origin)"])
-                    }
-                case nil: break
-                }
-            }
+    ///
+    /// `first` is a round already under way (``warmConnections(for:within:)``), waited for before
+    /// the next.
+    public func keepConnectionsWarm(after first: Task<Void, Never>? = nil, for videos: @Sendable () -> [Video]) async {
+        if let first {
+            await first.value
             try? await Task.sleep(for: Self.warmingInterval)
+        }
+        while !Task.isCancelled {
+            await warmingRound(videos())
+            try? await Task.sleep(for: Self.warmingInterval)
+        }
+    }
+
+    /// Starts a round of warming and waits for it at most `limit`: called before a mount
+    /// appears, so that its first read finds the connections open (a read made while the round
+    /// still runs would find the one open connection busy with it, and pay for a new one), yet a
+    /// slow origin does not hold the mount up. The round goes on if it takes longer.
+    public func warmConnections(for videos: [Video], within limit: Duration) async -> Task<Void, Never> {
+        let (ended, signal) = AsyncStream<Void>.makeStream()
+        let round = Task {
+            await self.warmingRound(videos)
+            signal.yield()
+        }
+        let timer = Task {
+            try? await Task.sleep(for: limit)
+            signal.yield()
+        }
+        for await _ in ended { break }
+        timer.cancel()
+        signal.finish()
+        return round
+    }
+
+    /// Two connections to each origin of `videos` not known to ignore Range, probing it on the way.
+    private func warmingRound(_ videos: [Video]) async {
+        for source in warmableSources(videos) {
+            switch await client.warmConnections(to: source.url, count: Self.spareConnections) {
+            case true?: rangeSupport.recordHonoured(source.origin)
+            case false?:
+                if rangeSupport.recordIgnored(source.origin) {
+                    logger.notice("the video source ignores Range; reads will wait for the download", metadata: ["origin": "\(source.origin)"])
+                }
+            case nil: break
+            }
         }
     }
 

@@ -81,6 +81,7 @@ struct MountService {
         let session: FUSESession
         let count: Int
         var firstRefresh: Task<Void, Never>?
+        var warming: Task<Void, Never>?
         do {
             if let saved = catalog.restoredFrom, let stored = catalog.cached() {
                 // Served at once from the store; the deletes wait for the first refresh to prove
@@ -100,6 +101,11 @@ struct MountService {
                 // Only once the key and endpoint have proven right: a mount that fails to start sends nothing.
                 deletes.start()
             }
+
+            // Connections to the video origins are opened before the mount appears (for a
+            // second at most): the first read, and a player's first jump, find them ready.
+            let firstWarming = await reader.warmConnections(for: catalog.cached()?.videos ?? [], within: .seconds(1))
+            warming = Task { await reader.keepConnectionsWarm(after: firstWarming) { catalog.cached()?.videos ?? [] } }
 
             if let metrics, let address = settings.metricsAddress {
                 let sampler = LibraryMetrics(reader: reader, catalog: catalog, deletes: deletes)
@@ -133,6 +139,7 @@ struct MountService {
             fs.attach(session)
         } catch {
             firstRefresh?.cancel()
+            warming?.cancel()
             await metrics?.stop()
             await deletes.close()
             await reader.shutdown()
@@ -142,14 +149,13 @@ struct MountService {
         session.unmountOnSignals()
         session.start()
         publisher.start()
-        let warming = Task { await reader.keepConnectionsWarm { catalog.cached()?.videos ?? [] } }
         log.info("mounted at \(mountpoint)\(settings.allowDelete ? " (rm deletes videos)" : ""); status: mavifs status \(mountpoint)")
         ready?.succeed()
         notifier.ready(status: "mounted at \(mountpoint), \(count) videos")
 
         await session.waitUntilUnmounted()
         log.info("unmounted \(mountpoint)")
-        warming.cancel()
+        warming?.cancel()
         notifier.stopping(status: "unmounted \(mountpoint); finishing downloads' records")
         firstRefresh?.cancel()
         await metrics?.stop()

@@ -1,5 +1,6 @@
 import MaviAPI
 import MaviClient
+import MaviServer
 @testable import MaviLibrary
 import Testing
 import TestSupport
@@ -27,6 +28,22 @@ struct WarmConnectionsTests {
                 #expect(library.videos.allSatisfy { library.downloads($0) == 0 }, "never the download endpoint")
                 // An origin known to ignore Range is left alone from then on.
                 #expect(reader.warmableSources(library.videos).isEmpty == !rangeRequests)
+            }
+        }
+    }
+
+    @Test("the round before a mount appears waits a bounded time: an origin that does not answer does not hold the mount up")
+    func boundedBeforeMount() async throws {
+        try await LibraryFixture.with(videos: 1) { library in
+            library.server.setFaults(FaultSettings(hang: true, endpoints: [.file]))
+            defer { library.server.setFaults(FaultSettings()) }
+            let reader = try library.makeReader()
+            try await withReader(reader) { reader in
+                // Returns although no answer will come; the round it started goes on.
+                let round = await reader.warmConnections(for: library.videos, within: .milliseconds(200))
+                let origin = try #require(reader.warmableSources(library.videos).first?.origin)
+                #expect(reader.rangeSupport.support(of: origin) == .unknown)
+                round.cancel()
             }
         }
     }
