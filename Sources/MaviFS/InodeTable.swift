@@ -34,16 +34,7 @@ final class InodeTable: Sendable {
 
     /// The inodes of many videos under one lock, numbered on first sight.
     func inodes(forVideos videoNos: [String]) -> [Inode] {
-        state.withLock { s in
-            videoNos.map { videoNo in
-                if let i = s.videos[videoNo] { return i }
-                let i = s.next
-                s.next += 1
-                s.videos[videoNo] = i
-                s.videosByInode[i] = videoNo
-                return i
-            }
-        }
+        state.withLock { s in videoNos.map { Self.number($0, in: \.videos, \.videosByInode, of: &s) } }
     }
 
     /// The inode of a video's cover file in `.covers`.
@@ -55,14 +46,19 @@ final class InodeTable: Sendable {
     private func inode(
         for videoNo: String, in byName: WritableKeyPath<State, [String: Inode]>, _ byInode: WritableKeyPath<State, [Inode: String]>
     ) -> Inode {
-        state.withLock { s in
-            if let i = s[keyPath: byName][videoNo] { return i }
-            let i = s.next
-            s.next += 1
-            s[keyPath: byName][videoNo] = i
-            s[keyPath: byInode][i] = videoNo
-            return i
-        }
+        state.withLock { Self.number(videoNo, in: byName, byInode, of: &$0) }
+    }
+
+    private static func number(
+        _ videoNo: String, in byName: WritableKeyPath<State, [String: Inode]>, _ byInode: WritableKeyPath<State, [Inode: String]>,
+        of s: inout State
+    ) -> Inode {
+        if let i = s[keyPath: byName][videoNo] { return i }
+        let i = s.next
+        s.next += 1
+        s[keyPath: byName][videoNo] = i
+        s[keyPath: byInode][i] = videoNo
+        return i
     }
 
     enum Node {

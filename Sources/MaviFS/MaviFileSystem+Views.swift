@@ -131,7 +131,10 @@ extension MaviFileSystem {
         }
         // Once per fetched listing, not per lookup: it walks every video of the view, and a walk
         // of the folder looks each of its files up.
-        if filtered { remember(listing.videos) }
+        // Only a filtered answer newer than the full listing knows better than it: an older one
+        // (a folder made again because the full listing changed) would put back records the
+        // full listing has since replaced.
+        if filtered, listing.fetchedAt >= full.fetchedAt { remember(listing.videos) }
         let key = ContentsKey(listings: listings, naming: state.withLock { $0.namingGeneration })
         var videos = listing.videos
         if case .day(let y, let m, let d) = view, let range = DayRange(year: y, month: m, day: d, calendar: options.calendar) {

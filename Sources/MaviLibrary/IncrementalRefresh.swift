@@ -62,6 +62,12 @@ struct IncrementalRefresh {
             page += 1
         }
         guard let anchor else { return .relistWhole(reason: "the newest known video is no longer listed", calls: calls) }
+        // A video read twice: the listing moved down while it was read (an upload between two
+        // pages), and the video that moved it onto a page already read was missed.
+        var read = Set<String>()
+        guard top.allSatisfy({ read.insert($0.videoNo).inserted }) else {
+            return .relistWhole(reason: "the listing moved while it was read", calls: calls)
+        }
 
         // What was read past the anchor must be the known videos, in their known order.
         let overlap = top[anchor...].filter { !hidden.contains($0.videoNo) }
@@ -93,6 +99,11 @@ struct IncrementalRefresh {
             let ids = positions.map { videos[$0].videoNo }
             let answer = try await source.page(matching: VideoFilter(videoNos: ids), page: 1, size: ids.count)
             calls += 1
+            // A page shorter than its count (a service capping page sizes) would make listed videos
+            // look deleted.
+            guard answer.totalCount <= Int64(answer.videos.count) else {
+                return .relistWhole(reason: "a check of videos processing came back in part", calls: calls)
+            }
             var current = Dictionary(answer.videos.map { ($0.videoNo, $0) }, uniquingKeysWith: { first, _ in first })
             for position in positions {
                 if let now = current.removeValue(forKey: videos[position].videoNo) {

@@ -172,8 +172,9 @@ public final class VideoCatalog: Sendable {
     private func makeRefresh(_ filter: VideoFilter) -> Task<Listing, any Error> {
         return Task {
             do {
+                var videos = try await filter == VideoFilter() ? fullListing(hidden: self.hidden.withLock { $0 }) : source.videos(matching: filter)
+                // Read again once the answer is in: a video deleted while it was fetched stays gone.
                 let hidden = self.hidden.withLock { $0 }
-                var videos = try await filter == VideoFilter() ? fullListing(hidden: hidden) : source.videos(matching: filter)
                 if !hidden.isEmpty { videos.removeAll { hidden.contains($0.videoNo) } }
                 let previous = entries.withLock { $0[filter]?.listing }
                 let revision = previous.flatMap { $0.videos == videos ? $0.revision : nil } ?? nextRevision()
@@ -197,9 +198,12 @@ public final class VideoCatalog: Sendable {
         var reason = "no listing yet"
         var calls = 0
         if let previous, !previous.isEmpty {
-            // A listing restored from the store is brought up to date like any other: the interval
-            // counts from this mount's first refresh.
-            let due = wholeListingInterval.map { interval in lastWhole.map { now - $0 >= interval } ?? !isRestored } ?? false
+            // A stored listing older than the interval is due at once: what changed in place
+            // while no mount ran shows no other way.
+            let due = wholeListingInterval.map { interval in
+                lastWhole.map { now - $0 >= interval }
+                    ?? (!isRestored || restoredFrom.map { Date().timeIntervalSince($0) >= interval.secondsValue } ?? true)
+            } ?? false
             if due {
                 reason = "due for a whole listing"
             } else {

@@ -3,6 +3,7 @@ import MaviClient
 @testable import MaviLibrary
 import Synchronization
 import Testing
+import TestSupport
 
 /// The full listing brought up to date from the top: what changed is found in few calls, and
 /// anything the top cannot show sends the refresh back to a whole listing.
@@ -108,6 +109,31 @@ struct IncrementalRefreshTests {
         #expect(calls <= 2)
     }
 
+    @Test("an upload between two pages read from the top sends the refresh whole, never a video twice")
+    func movedWhileRead() async throws {
+        let before = Self.library(1000)
+        let server = PagedLibrary(Self.library(250, from: 1000) + before)
+        // Once page 1 is read, one more video arrives on top and pushes the rest down by one.
+        server.afterFirstPage(Self.library(1, from: 1250) + Self.library(250, from: 1000) + before)
+        guard case .relistWhole(let reason, _) = try await Self.refresh(server, previous: before) else {
+            Issue.record("a listing that moved while it was read was taken as it came")
+            return
+        }
+        #expect(reason.contains("moved"))
+    }
+
+    @Test("a video deleted through the mount while a refresh is under way stays out of the refreshed listing")
+    func hiddenDuringRefresh() async throws {
+        let server = GatedListing(ListingStoreTests.videos(10))
+        let catalog = VideoCatalog(source: server, ttl: .zero)
+        let listing = Task { try await catalog.list() }
+        try await waitUntil("the fetch to start", timeout: 20) { server.calls.withLock { $0 } == 1 }
+        catalog.hide(["VI3"])
+        server.open()
+        let videos = try await listing.value.videos
+        #expect(videos.count == 9 && !videos.contains { $0.videoNo == "VI3" })
+    }
+
     @Test("the catalog keeps the listing up to date from the top and counts its calls")
     func catalog() async throws {
         // One video in a hundred still processing.
@@ -143,6 +169,12 @@ final class PagedLibrary: VideoListingSource, Sendable {
 
     private let videos: Mutex<[Video]>
     let pageCalls = Mutex<[Call]>([])
+    /// What the library becomes once its first page has been answered.
+    private let next = Mutex<[Video]?>(nil)
+
+    func afterFirstPage(_ videos: [Video]) {
+        next.withLock { $0 = videos }
+    }
 
     init(_ videos: [Video]) {
         self.videos = Mutex(videos)
@@ -163,6 +195,12 @@ final class PagedLibrary: VideoListingSource, Sendable {
         var matching = all
         if let ids = filter.videoNos { matching = matching.filter { ids.contains($0.videoNo) } }
         let start = min(matching.count, (page - 1) * size)
+        if page == 1, filter.videoNos == nil, let moved = next.withLock({ value in defer { value = nil }; return value }) {
+            defer { replace(moved) }
+            return VideoPage(
+                currentPage: page, pageSize: size, totalCount: Int64(matching.count),
+                videos: Array(matching[start..<min(matching.count, start + size)]))
+        }
         return VideoPage(
             currentPage: page, pageSize: size, totalCount: Int64(matching.count),
             videos: Array(matching[start..<min(matching.count, start + size)]))
