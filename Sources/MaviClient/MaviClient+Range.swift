@@ -80,26 +80,19 @@ extension MaviClient {
 }
 
 extension MaviClient {
-    /// Opens `count` connections to the origin of `url` and leaves them idle in the pool: one
-    /// ranged request for the first byte on each, all at once, so that each takes a connection of
-    /// its own. The next reads of videos there (a player's jump to a video's index while its
-    /// first read still streams, above all) then cost one round trip instead of two.
-    ///
-    /// Each request is also a probe: the answer says whether the origin honours Range (`nil` when
-    /// none came). A `200` is dropped unread, closing its connection, rather than downloading the
-    /// whole file.
+    /// Opens `count` connections to the origin of `url` and leaves them idle in the pool: `count`
+    /// probes (``probeRange(_:)``) at once, so that each takes a connection of its own. The next
+    /// reads of videos there (a player's jump to a video's index while its first read still
+    /// streams, above all) then cost one round trip instead of two. Returns whether the origin
+    /// honours Range (`nil` when no answer came).
     public func warmConnections(to url: URL, count: Int) async -> Bool? {
         await withTaskGroup(of: Bool?.self) { group in
             for _ in 0..<max(0, count) {
                 group.addTask {
-                    guard let reply = try? await self.fetchRange(url, range: 0...0) else { return nil }
-                    switch reply {
-                    case .partial(_, let bytes):
-                        // Read to its end, so that the connection goes back to the pool.
-                        do { for try await _ in bytes {} } catch {}
-                        return true
-                    case .ignored:
-                        return false
+                    switch try? await self.probeRange(url) {
+                    case .honoured?: true
+                    case .ignored?: false
+                    case nil: nil
                     }
                 }
             }

@@ -207,7 +207,7 @@ public final class VideoCatalog: Sendable {
             if due {
                 reason = "due for a whole listing"
             } else {
-                let whole = (previous.count + APILimits.largeListPageSize - 1) / APILimits.largeListPageSize + 1
+                let whole = Self.wholeListingPages(previous.count) + 1
                 switch try await IncrementalRefresh(source: source).refresh(previous: previous, hidden: hidden, wholeListingCalls: whole) {
                 case .updated(let videos, let made):
                     refreshes.withLock {
@@ -225,7 +225,7 @@ public final class VideoCatalog: Sendable {
         logger.debug("fetching the whole listing: \(reason)")
         let videos = try await source.videos(matching: VideoFilter())
         // About what the client asked for (it may page otherwise when the service caps pages).
-        let pages = max(1, (videos.count + APILimits.largeListPageSize - 1) / APILimits.largeListPageSize)
+        let pages = max(1, Self.wholeListingPages(videos.count))
         refreshes.withLock {
             $0.stats.whole += 1
             $0.stats.lastCalls = calls + pages
@@ -237,6 +237,11 @@ public final class VideoCatalog: Sendable {
 
     private func nextRevision() -> UInt64 {
         revisions.add(1, ordering: .relaxed).newValue
+    }
+
+    /// The pages a whole listing of `count` videos takes, at the size the catalog asks for.
+    static func wholeListingPages(_ count: Int) -> Int {
+        (count + APILimits.largeListPageSize - 1) / APILimits.largeListPageSize
     }
 
     /// How the full listing has been refreshed so far.
