@@ -33,6 +33,8 @@ let package = Package(
             pkgConfig: "fuse3",
             providers: [.apt(["libfuse3-dev"])]
         ),
+        // glibc's malloc.h: the mount limits its heap arenas.
+        .systemLibrary(name: "CMalloc"),
         .target(
             name: "FUSE",
             dependencies: [
@@ -97,6 +99,7 @@ let package = Package(
         .executableTarget(
             name: "mavifs",
             dependencies: [
+                "CMalloc",
                 "FUSE",
                 "MaviAPI",
                 "MaviClient",

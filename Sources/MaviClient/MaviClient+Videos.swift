@@ -44,6 +44,20 @@ extension MaviClient {
     /// A size above the documented default that the service refuses as a parameter error is asked
     /// again at the default, since the documentation sets no maximum.
     public func allVideos(filter: VideoFilter = VideoFilter(), size: Int = APILimits.defaultPageSize, maxConcurrentRequests: Int = 5) async throws -> [Video] {
+        var result: [Video] = []
+        try await forEachVideo(filter: filter, size: size, maxConcurrentRequests: maxConcurrentRequests, reserve: { result.reserveCapacity($0) }) {
+            result.append($0)
+        }
+        return result
+    }
+
+    /// Every matching video, as ``allVideos(filter:size:maxConcurrentRequests:)`` finds them,
+    /// handed to `body` in order as their pages join, so that a caller packing them keeps no
+    /// array of records. `reserve` is told how many to expect once the first page has come.
+    public func forEachVideo(
+        filter: VideoFilter = VideoFilter(), size: Int = APILimits.defaultPageSize, maxConcurrentRequests: Int = 5,
+        reserve: (Int) -> Void = { _ in }, _ body: (Video) -> Void
+    ) async throws {
         var size = size
         let first: VideoPage
         do {
@@ -54,7 +68,10 @@ extension MaviClient {
         }
         let total = Int(clamping: first.totalCount)
         let perPage = first.videos.count
-        guard perPage > 0, perPage < total else { return first.videos }
+        guard perPage > 0, perPage < total else {
+            first.videos.forEach(body)
+            return
+        }
         guard total <= Self.maxListedVideos else {
             throw MaviClientError.invalidResponse(
                 endpoint: .listVideos, reason: "the listing claims \(first.totalCount) videos, more than the \(Self.maxListedVideos) a listing may hold")
@@ -63,8 +80,7 @@ extension MaviClient {
         let lastPage = (total + perPage - 1) / perPage
         // Pages join the result in order as soon as the ones before them have: only pages that
         // arrived early wait, so a large listing is not held twice (pages, then the result).
-        var result: [Video] = []
-        result.reserveCapacity(total)
+        reserve(total)
         var seen = Set<String>()
         seen.reserveCapacity(total)
         var waiting: [Int: [Video]] = [:]
@@ -77,7 +93,7 @@ extension MaviClient {
             while joined < end, let next = waiting.removeValue(forKey: joined + 1) {
                 joined += 1
                 lastJoinedCount = next.count
-                for video in next where seen.insert(video.videoNo).inserted { result.append(video) }
+                for video in next where seen.insert(video.videoNo).inserted { body(video) }
                 if next.count < perPage { end = joined }
             }
         }
@@ -112,7 +128,6 @@ extension MaviClient {
             end = page
             join(page, answer.videos)
         }
-        return result
     }
 }
 

@@ -1,4 +1,5 @@
 import MaviAPI
+import MaviLibrary
 
 /// File names for videos: `<video_name>.<ext>`, made safe for a directory entry and unique
 /// across the library. The same video gets the same name in every view.
@@ -18,7 +19,7 @@ public enum FileNaming {
     /// The names of `videos` (each listed once), in their order: as ``names(for:)``, without a
     /// table keyed by number. Hashed once per video in the common case: at 100,000 videos, the
     /// tables are most of the cost of naming a library.
-    public static func nameList(for videos: [Video]) -> [String] {
+    public static func nameList<Videos: RandomAccessCollection<Video>>(for videos: Videos) -> [String] where Videos.Index == Int {
         var parts: [(base: String, ext: String)] = []
         parts.reserveCapacity(videos.count)
         var names: [String] = []
@@ -39,16 +40,30 @@ public enum FileNaming {
         // Without a shared name, names are unique already.
         guard collisions else { return names }
         for i in names.indices where count[names[i], default: 0] > 1 {
-            names[i] = compose(parts[i].base, parts[i].ext, suffix: collisionSuffix(videos[i].videoNo))
+            names[i] = compose(parts[i].base, parts[i].ext, suffix: collisionSuffix(videos[videos.startIndex + i].videoNo))
         }
         // A suffixed name can meet a plain one (a video called "x (VI2)" beside two called "x",
         // one of them VI2): every video sharing such a name is told apart by a hash of its number.
         var byName: [String: [Int]] = [:]
         for (i, name) in names.enumerated() { byName[name, default: []].append(i) }
         for positions in byName.values where positions.count > 1 {
-            for i in positions { names[i] = compose(parts[i].base, parts[i].ext, suffix: " (~\(stableHash(videos[i].videoNo)))") }
+            for i in positions { names[i] = compose(parts[i].base, parts[i].ext, suffix: " (~\(stableHash(videos[videos.startIndex + i].videoNo)))") }
         }
         return names
+    }
+
+    /// ``nameList(for:)`` packed, made without holding every name as a string: each name is
+    /// made, packed and let go, and the packed table's index tells whether two collide. Only a
+    /// library where two do is named again the careful way (rare: a million videos named
+    /// without a collision never hold a million strings at once).
+    public static func packedNames<Videos: RandomAccessCollection<Video>>(for videos: Videos) -> PackedStrings where Videos.Index == Int {
+        var packed = PackedStrings()
+        for video in videos {
+            packed.append(compose(safeBase(video), fileExtension(video), suffix: nil))
+            if packed.hasDuplicates { return PackedStrings(nameList(for: videos)) }
+        }
+        packed.fit()
+        return packed
     }
 
     /// The name in `by-id`: the video_no made safe, with the extension, within 255 bytes.

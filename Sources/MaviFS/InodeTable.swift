@@ -1,18 +1,20 @@
 import FUSE
+import MaviLibrary
 import Synchronization
 
-/// Inode numbers for the mount's directories and videos. A video has one inode whatever view it is
-/// seen in, so the kernel's page cache of a file is shared by all its names. Numbers are never
-/// reused while mounted.
+/// Inode numbers for the mount's directories, videos and covers. A video has one inode whatever
+/// view it is seen in, so the kernel's page cache of a file is shared by all its names. Numbers
+/// are never reused while mounted.
+///
+/// Numbers come in threes: directories are numbered `3k + 1` as they are first seen (the root is
+/// 1), and the video registered at position `p` is `3p + 2`, its cover `3p + 3`. So a video's
+/// inode is worked out from its place in the registry, and no table maps inodes back.
 final class InodeTable: Sendable {
     private struct State {
-        var next: Inode = rootInode + 1
+        var nextView: Inode = rootInode + 3
         var views: [View: Inode] = [.root: rootInode]
         var viewsByInode: [Inode: View] = [rootInode: .root]
-        var videos: [String: Inode] = [:]
-        var videosByInode: [Inode: String] = [:]
-        var covers: [String: Inode] = [:]
-        var coversByInode: [Inode: String] = [:]
+        var videos = PackedStrings()
     }
 
     private let state = Mutex(State())
@@ -20,8 +22,8 @@ final class InodeTable: Sendable {
     func inode(for view: View) -> Inode {
         state.withLock { s in
             if let i = s.views[view] { return i }
-            let i = s.next
-            s.next += 1
+            let i = s.nextView
+            s.nextView += 3
             s.views[view] = i
             s.viewsByInode[i] = view
             return i
@@ -29,39 +31,22 @@ final class InodeTable: Sendable {
     }
 
     func inode(forVideo videoNo: String) -> Inode {
-        inode(for: videoNo, in: \.videos, \.videosByInode)
+        Self.videoInode(state.withLock { $0.videos.position(adding: videoNo) })
     }
 
     /// The inodes of many videos under one lock, numbered on first sight.
-    func inodes(forVideos videoNos: [String]) -> [Inode] {
-        state.withLock { s in videoNos.map { Self.number($0, in: \.videos, \.videosByInode, of: &s) } }
+    func inodes(forVideos videoNos: some Collection<String>) -> [Inode] {
+        state.withLock { s in videoNos.map { Self.videoInode(s.videos.position(adding: $0)) } }
     }
 
     /// The inode of a video's cover file in `.covers`.
     func inode(forCover videoNo: String) -> Inode {
-        inode(for: videoNo, in: \.covers, \.coversByInode)
+        Self.videoInode(state.withLock { $0.videos.position(adding: videoNo) }) + 1
     }
 
-    /// The inode of `videoNo` in one of the per-video tables, numbered on first sight.
-    private func inode(
-        for videoNo: String, in byName: WritableKeyPath<State, [String: Inode]>, _ byInode: WritableKeyPath<State, [Inode: String]>
-    ) -> Inode {
-        state.withLock { Self.number(videoNo, in: byName, byInode, of: &$0) }
-    }
+    private static func videoInode(_ position: Int) -> Inode { 3 * Inode(position) + 2 }
 
-    private static func number(
-        _ videoNo: String, in byName: WritableKeyPath<State, [String: Inode]>, _ byInode: WritableKeyPath<State, [Inode: String]>,
-        of s: inout State
-    ) -> Inode {
-        if let i = s[keyPath: byName][videoNo] { return i }
-        let i = s.next
-        s.next += 1
-        s[keyPath: byName][videoNo] = i
-        s[keyPath: byInode][i] = videoNo
-        return i
-    }
-
-    enum Node {
+    enum Node: Equatable {
         case directory(View)
         case video(String)
         case cover(String)
@@ -69,10 +54,11 @@ final class InodeTable: Sendable {
 
     func node(_ inode: Inode) -> Node? {
         state.withLock { s in
-            if let v = s.viewsByInode[inode] { return .directory(v) }
-            if let no = s.videosByInode[inode] { return .video(no) }
-            if let no = s.coversByInode[inode] { return .cover(no) }
-            return nil
+            switch inode % 3 {
+            case 1: return s.viewsByInode[inode].map(Node.directory)
+            case 2: return s.videos.string(at: Int((inode - 2) / 3)).map(Node.video)
+            default: return inode >= 3 ? s.videos.string(at: Int((inode - 3) / 3)).map(Node.cover) : nil
+            }
         }
     }
 

@@ -1,16 +1,15 @@
 import MaviAPI
+import MaviLibrary
 
 /// Every video the mount knows, by number, and its name: the full listing as the catalog handed
-/// it over (the same array, shared, not copied into a dictionary), its names in the same order,
-/// an index of positions; and the few videos a filtered view showed that the full listing lacks,
-/// or showed in a newer state.
+/// it over (the same packed table, shared, not copied), its names in the same order; and the few
+/// videos a filtered view showed that the full listing lacks, or showed in a newer state.
 ///
-/// At 100,000 videos the index costs a few megabytes where a dictionary of records cost tens,
-/// and the folder of the full listing takes its names as they are, without a lookup per video.
+/// The table's own index finds a video by number, so nothing here is kept per video but its
+/// name; the folder of the full listing takes the names as they are, without a lookup per video.
 struct KnownVideos {
-    private var listing: [Video] = []
-    private var listingNames: [String] = []
-    private var positions: [String: Int] = [:]
+    private(set) var listing = VideoTable()
+    private var listingNames = PackedStrings()
     /// Records from filtered views: absent from the listing, or newer than its record.
     private var newer: [String: Video] = [:]
     /// Names over the listing and the videos only filtered views showed, once there are any
@@ -21,39 +20,27 @@ struct KnownVideos {
 
     subscript(videoNo: String) -> Video? {
         if let video = newer[videoNo] { return video }
-        guard let position = positions[videoNo], !removed.contains(videoNo) else { return nil }
+        guard !removed.contains(videoNo), let position = listing.position(of: videoNo) else { return nil }
         return listing[position]
     }
 
     /// The video's name in every view (by-id aside).
     func name(of videoNo: String) -> String? {
         if let allNames { return allNames[videoNo] }
-        return positions[videoNo].map { listingNames[$0] }
+        return listing.position(of: videoNo).map { listingNames[$0] }
     }
 
-    /// The names of `videos`, in order; for the full listing itself, the names as they are.
-    func names(of videos: [Video]) -> [String?] {
-        if allNames == nil, videos.count == listing.count, Self.sameStorage(videos, listing) { return listingNames }
-        return videos.map { name(of: $0.videoNo) }
+    /// The names of the listing's videos, in its order, when they are given over the listing
+    /// alone (no filtered view has shown a video it lacks).
+    func listingNames(of table: VideoTable) -> PackedStrings? {
+        allNames == nil && table.isSameStorage(as: listing) ? listingNames : nil
     }
 
     /// A new full listing: what it lacks is gone, what filtered views showed before is older.
-    mutating func replaceListing(_ videos: [Video]) {
-        positions = [:]
-        positions.reserveCapacity(videos.count)
-        var duplicates = false
-        for (position, video) in videos.enumerated() {
-            if positions[video.videoNo] == nil { positions[video.videoNo] = position } else { duplicates = true }
-        }
-        if duplicates {
-            // Each video once, at its first place.
-            var seen = Set<String>()
-            listing = videos.filter { seen.insert($0.videoNo).inserted }
-            positions = Dictionary(uniqueKeysWithValues: listing.enumerated().map { ($1.videoNo, $0) })
-        } else {
-            listing = videos
-        }
-        listingNames = FileNaming.nameList(for: listing)
+    mutating func replaceListing(_ videos: VideoTable) {
+        // Each video once, at its first place.
+        listing = videos.hasDuplicates ? videos.keeping { videos.position(of: videos.videoNo(at: $0)) == $0 } : videos
+        listingNames = FileNaming.packedNames(for: listing)
         newer = [:]
         allNames = nil
         removed = []
@@ -61,10 +48,10 @@ struct KnownVideos {
 
     /// Records videos a filtered view showed; `true` when one was not known at all (names were
     /// given again, over everything known).
-    mutating func note(_ videos: [Video]) -> Bool {
+    mutating func note(_ videos: some Sequence<Video>) -> Bool {
         var added = false
         for video in videos {
-            let listed = positions[video.videoNo].flatMap { removed.contains(video.videoNo) ? nil : listing[$0] }
+            let listed = removed.contains(video.videoNo) ? nil : listing.position(of: video.videoNo).map { listing[$0] }
             if listed == video {
                 newer[video.videoNo] = nil
                 continue
@@ -78,34 +65,36 @@ struct KnownVideos {
 
     mutating func remove(_ videoNo: String) {
         newer[videoNo] = nil
-        if positions[videoNo] != nil { removed.insert(videoNo) }
+        if listing.position(of: videoNo) != nil { removed.insert(videoNo) }
+    }
+
+    /// Whether the listing's video at `position` is not shown as it is listed (replaced by a
+    /// newer record, or deleted through the mount).
+    private func isSuperseded(_ position: Int) -> Bool {
+        guard !newer.isEmpty || !removed.isEmpty else { return false }
+        let videoNo = listing.videoNo(at: position)
+        return newer[videoNo] != nil || removed.contains(videoNo)
     }
 
     /// Every known video once: the listing's order, then the others.
     var all: [Video] {
-        guard !newer.isEmpty || !removed.isEmpty else { return listing }
-        var result = listing.filter { newer[$0.videoNo] == nil && !removed.contains($0.videoNo) }
+        var result = listing.indices.filter { !isSuperseded($0) }.map { listing[$0] }
         result.append(contentsOf: newer.values)
         return result
     }
 
-    /// How many videos, and their bytes, without copying anything.
+    /// How many videos, and their bytes, without making a record of any.
     var totals: (count: Int, bytes: UInt64) {
         var count = 0
         var bytes: UInt64 = 0
-        for video in listing where newer[video.videoNo] == nil && !removed.contains(video.videoNo) {
+        for position in listing.indices where !isSuperseded(position) {
             count += 1
-            bytes += UInt64(max(0, video.size ?? 0))
+            bytes += UInt64(max(0, listing.size(at: position) ?? 0))
         }
         for video in newer.values {
             count += 1
             bytes += UInt64(max(0, video.size ?? 0))
         }
         return (count, bytes)
-    }
-
-    /// Whether two arrays are one and the same storage (the catalog's listing handed on).
-    private static func sameStorage(_ a: [Video], _ b: [Video]) -> Bool {
-        a.withUnsafeBufferPointer { a in b.withUnsafeBufferPointer { b in a.baseAddress == b.baseAddress } }
     }
 }

@@ -18,29 +18,28 @@ extension MaviFileSystem {
             return cached
         }
         var items: [DirectoryItem] = []
-        var index: [String: Int] = [:]
-        for video in full.videos where video.coverURL != nil {
+        var seen = Set<String>()
+        for position in full.videos.indices where full.videos.hasCover(at: position) {
+            let video = full.videos[position]
             let name = FileNaming.safeComponent(video.videoNo) + ".jpg"
-            guard index[name] == nil else { continue }
-            index[name] = items.count
+            guard seen.insert(name).inserted else { continue }
             items.append(coverItem(video, size: covers?.storedSize(videoNo: video.videoNo)))
         }
-        let contents = DirectoryContents(key: key, items: items, index: index)
+        let contents = DirectoryContents(key: key, folder: Folder(items: items))
         state.withLock { $0.contents[.covers] = contents }
         return contents
     }
 
     /// A cover looked up by name: fetched now, so its size is right from the start.
     func coverChild(named name: String) async throws -> DirectoryItem? {
-        let contents = try await coverItems()
-        guard let i = contents.index[name], case .cover(let no) = inodes.node(contents.items[i].inode),
+        guard let item = try await coverItems().folder.item(named: name), case .cover(let no) = inodes.node(item.inode),
               let video = state.withLock({ $0.videos[no] }) else { return nil }
         return coverItem(video, size: try await fetchedCoverSize(video))
     }
 
     func coverAttributes(videoNo: String, inode: Inode) async throws -> FileAttributes {
         guard let video = state.withLock({ $0.videos[videoNo] }) else { throw FUSEError.notFound }
-        return coverFileAttributes(video, inode: inode, size: try await fetchedCoverSize(video))
+        return entry(of: coverItem(video, size: try await fetchedCoverSize(video))).attributes
     }
 
     func openCover(flags: Int32) throws -> OpenReply {
@@ -70,17 +69,8 @@ extension MaviFileSystem {
     }
 
     private func coverItem(_ video: Video, size: Int?) -> DirectoryItem {
-        let inode = inodes.inode(forCover: video.videoNo)
-        let known = size != nil
-        return DirectoryItem(
-            name: FileNaming.safeComponent(video.videoNo) + ".jpg", inode: inode, kind: .regular,
-            entry: Entry(attributes: coverFileAttributes(video, inode: inode, size: size ?? 0), entryTimeout: options.ttlSeconds,
-                         attributeTimeout: known ? options.ttlSeconds : 0))
-    }
-
-    private func coverFileAttributes(_ video: Video, inode: Inode, size: Int) -> FileAttributes {
-        let uploaded = video.createTime.map(Timestamp.init(milliseconds:)) ?? mountTime
-        return FileAttributes(inode: inode, kind: .regular, permissions: 0o444 & ~options.umask, size: UInt64(size), linkCount: 1,
-                              uid: options.uid, gid: options.gid, accessTime: uploaded, modificationTime: uploaded, changeTime: uploaded)
+        DirectoryItem(name: FileNaming.safeComponent(video.videoNo) + ".jpg", inode: inodes.inode(forCover: video.videoNo),
+                      role: .cover(sizeKnown: size != nil), size: UInt64(size ?? 0),
+                      changed: video.createTime)
     }
 }

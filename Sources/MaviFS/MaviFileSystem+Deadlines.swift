@@ -215,7 +215,7 @@ final class FilteredFallbacks: Sendable {
         let same = { (made: Made) in made.from == full.revision && made.count == full.videos.count }
         if let hit = made.withLock({ same($0) ? $0.listings[filter] : nil }) { return hit }
         var filtered = full
-        filtered.videos = full.videos.filter { filter.matchesLocally($0) ?? false }
+        filtered.videos = full.videos.keeping { filter.matchesLocally(full.videos[$0]) ?? false }
         made.withLock { made in
             if !same(made) { made = Made(from: full.revision, count: full.videos.count) }
             made.listings[filter] = filtered

@@ -44,17 +44,14 @@ extension MaviFileSystem {
             // Found first, then marked in place: iterating holds a second reference to each
             // folder, and marking through it would copy the whole folder at each delete.
             var found: [(view: View, position: Int, name: String)] = []
-            for view in s.contents.keys {
-                guard let i = s.contents[view]?.items.firstIndex(where: { $0.inode == inode && !$0.removed }),
-                      let name = s.contents[view]?.items[i].name else { continue }
-                found.append((view, i, name))
+            for (view, contents) in s.contents {
+                guard let position = contents.folder.position(ofInode: inode) else { continue }
+                found.append((view, position, contents.folder.name(at: position)))
             }
-            // Marked, not removed: O(1) per delete, where rebuilding the index of a folder of
-            // 10,000 videos at each of 10,000 deletes (a find -delete) would take minutes.
+            // Marked, not removed: O(1) per delete, where rebuilding a folder of 10,000 videos
+            // at each of 10,000 deletes (a find -delete) would take minutes.
             for place in found {
-                s.contents[place.view]?.items[place.position].removed = true
-                s.contents[place.view]?.index[place.name] = nil
-                s.shown[place.view]?.remove(place.name)
+                s.contents[place.view]?.folder.remove(at: place.position)
             }
             return found.map { ($0.view, $0.name) }
         }

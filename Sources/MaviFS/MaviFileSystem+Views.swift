@@ -6,19 +6,19 @@ import MaviLibrary
 
 extension MaviFileSystem {
     /// What a directory holds, from cached listings when they are fresh.
-    func contents(of view: View) async throws -> [DirectoryItem] {
+    func contents(of view: View) async throws -> Folder {
         switch view {
         case .root:
             let covers = self.covers == nil ? [] : [directoryItem(Self.coversDirectoryName, .covers)]
-            return covers + View.topLevel.map { directoryItem($0.0, $0.1) }
+            return Folder(items: covers + View.topLevel.map { directoryItem($0.0, $0.1) })
         case .covers:
-            return try await coverItems().items
+            return try await coverItems().folder
         case .statuses:
-            return VideoStatus.filterValues.map { directoryItem($0, .status($0)) }
+            return Folder(items: VideoStatus.filterValues.map { directoryItem($0, .status($0)) })
         case .tags, .cameras, .years, .year, .month:
-            return try await derivedContents(of: view).items
+            return try await derivedContents(of: view).folder
         case .all, .status, .tag, .camera, .day, .byID:
-            return try await videoItems(in: view).filter { !$0.removed }
+            return try await videoItems(in: view)
         }
     }
 
@@ -30,22 +30,19 @@ extension MaviFileSystem {
         if let cached = state.withLock({ $0.contents[view] }), cached.key == key {
             return cached
         }
-        let items = derivedItems(of: view, from: full.videos)
-        var index: [String: Int] = [:]
-        for (i, item) in items.enumerated() { index[item.name] = i }
-        let contents = DirectoryContents(key: key, items: items, index: index)
+        let contents = DirectoryContents(key: key, folder: Folder(items: derivedItems(of: view, from: full.videos)))
         state.withLock { $0.contents[view] = contents }
         return contents
     }
 
-    private func derivedItems(of view: View, from videos: [Video]) -> [DirectoryItem] {
+    private func derivedItems(of view: View, from videos: VideoTable) -> [DirectoryItem] {
         let calendar = options.calendar
-        let days = { videos.compactMap { $0.displayTimeMilliseconds.map { calendarDay($0, calendar) } } }
+        let days = { videos.indices.compactMap { videos.displayTime(at: $0).map { calendarDay($0, calendar) } } }
         switch view {
         case .tags:
-            return namedDirectories(Set(videos.flatMap(\.tags)).sorted(), View.tag)
+            return namedDirectories(Set(videos.indices.flatMap { videos.tags(at: $0) }).sorted(), View.tag)
         case .cameras:
-            return namedDirectories(Set(videos.compactMap(\.cameraModel).filter { !$0.isEmpty }).sorted(), View.camera)
+            return namedDirectories(Set(videos.indices.compactMap { videos.cameraModel(at: $0) }.filter { !$0.isEmpty }).sorted(), View.camera)
         case .years:
             return Set(days().map(\.0)).sorted().map { directoryItem(String(format: "%04d", $0), .year($0)) }
         case .year(let y):
@@ -61,10 +58,7 @@ extension MaviFileSystem {
     /// a tag or camera not listed yet is asked of the server, and so is an id in `by-id`.
     func child(named name: String, in view: View) async throws -> DirectoryItem? {
         if view.listsVideos {
-            let items = try await videoItems(in: view)
-            if let i = state.withLock({ $0.contents[view]?.index[name] }), i < items.count, items[i].name == name {
-                return items[i]
-            }
+            if let item = try await videoItems(in: view).item(named: name) { return item }
         } else if view == .covers {
             return try await coverChild(named: name)
         } else if let found = try await directoryChild(named: name, in: view) {
@@ -89,15 +83,14 @@ extension MaviFileSystem {
     private func directoryChild(named name: String, in view: View) async throws -> DirectoryItem? {
         switch view {
         case .tags, .cameras, .years, .year, .month:
-            let contents = try await derivedContents(of: view)
-            return contents.index[name].map { contents.items[$0] }
+            return try await derivedContents(of: view).folder.item(named: name)
         default:
-            return try await contents(of: view).first { $0.name == name }
+            return try await contents(of: view).item(named: name)
         }
     }
 
     /// The full listing (the `all/` query), which also supplies names, tags, cameras and dates.
-    func everything() async throws -> [Video] {
+    func everything() async throws -> VideoTable {
         try await fullListing().videos
     }
 
@@ -108,8 +101,8 @@ extension MaviFileSystem {
     }
 
     /// The videos of a leaf view, named, with their lookup answers.
-    func videoItems(in view: View) async throws -> [DirectoryItem] {
-        guard let filter = view.filter(calendar: options.calendar) else { return [] }
+    func videoItems(in view: View) async throws -> Folder {
+        guard let filter = view.filter(calendar: options.calendar) else { return .empty }
         let full = try await fullListing()
         let listing: Listing
         let filtered: Bool
@@ -127,7 +120,7 @@ extension MaviFileSystem {
         }
         let listings = [full.revision, listing.revision]
         if let cached = state.withLock({ s in s.contents[view].flatMap { $0.key == ContentsKey(listings: listings, naming: s.namingGeneration) ? $0 : nil } }) {
-            return cached.items
+            return cached.folder
         }
         // Once per fetched listing, not per lookup: it walks every video of the view, and a walk
         // of the folder looks each of its files up.
@@ -136,32 +129,48 @@ extension MaviFileSystem {
         // full listing has since replaced.
         if filtered, listing.fetchedAt >= full.fetchedAt { remember(listing.videos) }
         let key = ContentsKey(listings: listings, naming: state.withLock { $0.namingGeneration })
-        var videos = listing.videos
+        let videos = listing.videos
+        var positions: [Int]?
         if case .day(let y, let m, let d) = view, let range = DayRange(year: y, month: m, day: d, calendar: options.calendar) {
             // Videos captured that day, else uploaded that day, as their mtime says and as the
             // folder tree is made. For a parsed video with a capture time, this is what the API's
             // `datetime_taken` filter selects, with the day's end applied.
-            videos = videos.filter { v in v.displayTimeMilliseconds.map(range.contains) ?? false }
+            positions = videos.indices.filter { videos.displayTime(at: $0).map(range.contains) ?? false }
         }
-        let items = videoItems(videos, view: view)
-        var index: [String: Int] = [:]
-        index.reserveCapacity(items.count)
-        for (i, item) in items.enumerated() { index[item.name] = i }
-        state.withLock { $0.contents[view] = DirectoryContents(key: key, items: items, index: index) }
-        noteShown(items.map(\.name), in: view)
-        return items
+        let folder = videoFolder(videos, at: positions, view: view)
+        let before = state.withLock { s -> Folder? in
+            defer { s.contents[view] = DirectoryContents(key: key, folder: folder) }
+            return s.contents[view]?.folder
+        }
+        if let before { forgetNames(before.namesGone(from: folder), in: view) }
+        return folder
     }
 
-    /// The items of `videos` in `view`, with the names and inodes looked up under one lock each.
-    func videoItems(_ videos: [Video], view: View) -> [DirectoryItem] {
-        let inodes = inodes.inodes(forVideos: videos.map(\.videoNo))
-        let names = view.namesByID ? nil : state.withLock { $0.videos.names(of: videos) }
-        return videos.indices.map { i in
-            let video = videos[i]
-            let name = names.map { $0[i] ?? FileNaming.names(for: [video])[video.videoNo]! } ?? FileNaming.idName(video)
-            return DirectoryItem(name: name, inode: inodes[i], kind: .regular,
-                                 entry: Entry(attributes: attributes(of: video, inode: inodes[i]), entryTimeout: options.ttlSeconds, attributeTimeout: options.ttlSeconds))
+    /// The folder of the videos of `table` at `positions` (all of them when `nil`) in `view`,
+    /// with the names and inodes looked up under one lock each, and no record made of a video.
+    func videoFolder(_ table: VideoTable, at positions: [Int]?, view: View) -> Folder {
+        let count = positions?.count ?? table.count
+        let position = { (k: Int) in positions?[k] ?? k }
+        // Numbers are made one at a time and let go: a million of them at once is 60 MiB.
+        let numbers = (0..<count).lazy.map { table.videoNo(at: position($0)) }
+        let inodes = inodes.inodes(forVideos: numbers)
+        if view.namesByID {
+            return Folder(names: PackedStrings((0..<count).lazy.map { FileNaming.idName(table[position($0)]) }), inodes: inodes,
+                          table: table, rows: positions)
         }
+        let names = state.withLock { s -> PackedStrings in
+            // The full listing's folder takes the names as they are.
+            if positions == nil, let all = s.videos.listingNames(of: table) { return all }
+            // A video named nowhere yet (a listing newer than the names) is named on its own.
+            var names = PackedStrings()
+            for k in 0..<count {
+                let number = numbers[k]
+                names.append(s.videos.name(of: number) ?? FileNaming.names(for: [table[position(k)]])[number]!)
+            }
+            names.fit()
+            return names
+        }
+        return Folder(names: names, inodes: inodes, table: table, rows: positions)
     }
 
     func videoItem(_ video: Video, view: View) -> DirectoryItem {
@@ -169,15 +178,37 @@ extension MaviFileSystem {
         let name = view.namesByID
             ? FileNaming.idName(video)
             : state.withLock { $0.videos.name(of: video.videoNo) } ?? FileNaming.names(for: [video])[video.videoNo]!
-        let attrs = attributes(of: video, inode: inode)
-        return DirectoryItem(name: name, inode: inode, kind: .regular,
-                             entry: Entry(attributes: attrs, entryTimeout: options.ttlSeconds, attributeTimeout: options.ttlSeconds))
+        return videoItem(video, name: name, inode: inode)
+    }
+
+    private func videoItem(_ video: Video, name: String, inode: Inode) -> DirectoryItem {
+        DirectoryItem(name: name, inode: inode, role: .video, size: UInt64(max(0, video.size ?? 0)),
+                      modified: video.displayTimeMilliseconds, changed: video.createTime)
     }
 
     func directoryItem(_ name: String, _ view: View) -> DirectoryItem {
-        let inode = inodes.inode(for: view)
-        return DirectoryItem(name: name, inode: inode, kind: .directory,
-                             entry: Entry(attributes: directoryAttributes(inode), entryTimeout: options.ttlSeconds, attributeTimeout: options.ttlSeconds))
+        DirectoryItem(name: name, inode: inodes.inode(for: view), role: .directory)
+    }
+
+    /// What the kernel is told of an item: by `lookup`, and by `readdirplus` for each name.
+    func entry(of item: DirectoryItem) -> Entry {
+        let ttl = options.ttlSeconds
+        switch item.role {
+        case .directory:
+            return Entry(attributes: directoryAttributes(item.inode), entryTimeout: ttl, attributeTimeout: ttl)
+        case .video:
+            let shown = item.modified ?? mountTime
+            return Entry(attributes: FileAttributes(
+                inode: item.inode, kind: .regular, permissions: options.fileMode, size: item.size, linkCount: 1, uid: options.uid,
+                gid: options.gid, accessTime: shown, modificationTime: shown, changeTime: item.changed ?? mountTime),
+                         entryTimeout: ttl, attributeTimeout: ttl)
+        case .cover(let sizeKnown):
+            let uploaded = item.changed ?? mountTime
+            return Entry(attributes: FileAttributes(
+                inode: item.inode, kind: .regular, permissions: 0o444 & ~options.umask, size: item.size, linkCount: 1, uid: options.uid,
+                gid: options.gid, accessTime: uploaded, modificationTime: uploaded, changeTime: uploaded),
+                         entryTimeout: ttl, attributeTimeout: sizeKnown ? ttl : 0)
+        }
     }
 
     /// Directories named after values (tags, cameras), made safe as names. Two values that become
@@ -218,21 +249,15 @@ extension MaviFileSystem {
     }
 
     /// Videos seen in a filtered view; new ones are named together with the rest.
-    func remember(_ videos: [Video]) {
+    func remember(_ videos: some Sequence<Video>) {
         state.withLock { s in
             if s.videos.note(videos) { s.namingGeneration += 1 }
         }
     }
 
-    /// Records the names a view showed; names that were shown before and are gone now are dropped
-    /// from the kernel's cache, so a video deleted elsewhere disappears at once.
-    func noteShown(_ names: [String], in view: View) {
-        let now = Set(names)
-        let gone = state.withLock { s -> Set<String> in
-            let before = s.shown[view] ?? []
-            s.shown[view] = now
-            return before.subtracting(now)
-        }
+    /// Names a view showed before and no longer shows are dropped from the kernel's cache, so a
+    /// video deleted elsewhere disappears at once.
+    func forgetNames(_ gone: [String], in view: View) {
         guard !gone.isEmpty, let session else { return }
         let parent = inodes.inode(for: view)
         for name in gone { session.invalidateEntry(parent: parent, name: name) }
@@ -246,10 +271,6 @@ extension MaviFileSystem {
     }
 
     func attributes(of video: Video, inode: Inode) -> FileAttributes {
-        let uploaded = video.createTime.map(Timestamp.init(milliseconds:)) ?? mountTime
-        let shown = video.displayTimeMilliseconds.map(Timestamp.init(milliseconds:)) ?? mountTime
-        return FileAttributes(inode: inode, kind: .regular, permissions: options.fileMode, size: UInt64(max(0, video.size ?? 0)),
-                              linkCount: 1, uid: options.uid, gid: options.gid, accessTime: shown,
-                              modificationTime: shown, changeTime: uploaded)
+        entry(of: videoItem(video, name: "", inode: inode)).attributes
     }
 }

@@ -20,7 +20,7 @@ public final class MaviFileSystem: FileSystemOperations, Sendable {
     let inodes = InodeTable()
     let mountTime = Timestamp.now()
     let state = Mutex(NamingState())
-    let openDirectories = Mutex<[UInt64: [DirectoryItem]]>([:])
+    let openDirectories = Mutex<[UInt64: Folder]>([:])
     let nextHandle = Atomic<UInt64>(1)
     let notifier = Mutex<FUSESession?>(nil)
     let listingWatch = ListingWatch()
@@ -33,8 +33,6 @@ public final class MaviFileSystem: FileSystemOperations, Sendable {
         /// Bumped whenever names are given again.
         var namingGeneration = 0
         var fullListingRevision: UInt64?
-        /// The names each leaf directory showed last time, to tell the kernel what disappeared.
-        var shown: [View: Set<String>] = [:]
         /// Leaf directories' items, reused while their listings and names are unchanged, so a
         /// lookup costs a dictionary access, not a rebuild of a 10,000-entry directory.
         var contents: [View: DirectoryContents] = [:]
@@ -48,8 +46,7 @@ public final class MaviFileSystem: FileSystemOperations, Sendable {
 
     struct DirectoryContents {
         var key: ContentsKey
-        var items: [DirectoryItem]
-        var index: [String: Int]
+        var folder: Folder
     }
 
     /// `covers`, when given, serves each video's cover frame in `.covers/`; `deletes` takes the
@@ -87,7 +84,7 @@ public final class MaviFileSystem: FileSystemOperations, Sendable {
         guard let item = try await withMetadataDeadline({ try await child(named: name, in: view) }) else {
             throw FUSEError.notFound
         }
-        return item.entry
+        return entry(of: item)
     }
 
     public func getattr(inode: Inode, context: RequestContext) async throws -> AttributesReply {
@@ -108,15 +105,15 @@ public final class MaviFileSystem: FileSystemOperations, Sendable {
 
     public func opendir(inode: Inode, flags: Int32, context: RequestContext) async throws -> OpenReply {
         guard case .directory(let view) = inodes.node(inode) else { throw FUSEError.notADirectory }
-        let items = try await withMetadataDeadline { try await contents(of: view) }
+        let folder = try await withMetadataDeadline { try await contents(of: view) }
         let handle = nextHandle.wrappingAdd(1, ordering: .relaxed).oldValue
-        openDirectories.withLock { $0[handle] = items }
+        openDirectories.withLock { $0[handle] = folder }
         return OpenReply(handle: handle)
     }
 
     public func readdir(inode: Inode, directory: OpenFile, offset: UInt64, into buffer: DirectoryBuffer, context: RequestContext) async throws {
         guard case .directory(let view) = inodes.node(inode) else { throw FUSEError.notADirectory }
-        guard let items = openDirectories.withLock({ $0[directory.handle] }) else { throw FUSEError.badHandle }
+        guard let folder = openDirectories.withLock({ $0[directory.handle] }) else { throw FUSEError.badHandle }
         // Offset 0 is ".", 1 is "..", 2 + k is the k-th item.
         var index = Int(offset)
         if index == 0 {
@@ -128,9 +125,12 @@ public final class MaviFileSystem: FileSystemOperations, Sendable {
             guard buffer.add(name: "..", inode: parent, kind: .directory, nextOffset: 2) else { return }
             index = 2
         }
-        while index - 2 < items.count {
-            let item = items[index - 2]
-            guard buffer.add(name: item.name, entry: item.entry, nextOffset: UInt64(index + 1)) else { return }
+        while index - 2 < folder.count {
+            // An offset stays the place of its item, whatever was deleted before it.
+            if !folder.isRemoved(index - 2) {
+                let item = folder[index - 2]
+                guard buffer.add(name: item.name, entry: entry(of: item), nextOffset: UInt64(index + 1)) else { return }
+            }
             index += 1
         }
     }

@@ -21,7 +21,7 @@ struct IncrementalRefresh {
     /// What the refresh found.
     enum Outcome: Equatable {
         /// The listing brought up to date, and the calls it took.
-        case updated(videos: [Video], calls: Int)
+        case updated(videos: VideoTable, calls: Int)
         /// The listing cannot be brought up to date from the top; it must be fetched whole.
         case relistWhole(reason: String, calls: Int)
     }
@@ -36,7 +36,7 @@ struct IncrementalRefresh {
     /// Brings `previous` (the last full listing, newest first, without the `hidden` videos) up to
     /// date. `wholeListingCalls` is what fetching it whole would cost: a refresh that would cost
     /// more gives up and says so.
-    func refresh(previous: [Video], hidden: Set<String>, wholeListingCalls: Int) async throws -> Outcome {
+    func refresh(previous: VideoTable, hidden: Set<String>, wholeListingCalls: Int) async throws -> Outcome {
         guard let newestKnown = previous.first else { return .relistWhole(reason: "no previous listing", calls: 0) }
         var calls = 0
         var top: [Video] = []
@@ -86,17 +86,25 @@ struct IncrementalRefresh {
         // Nothing new and nothing changed on the pages read: the previous listing itself, shared
         // rather than copied (a large library is not held twice while nothing changes).
         let unchanged = added.isEmpty && zip(overlap, previous).allSatisfy { $0 == $1 }
-        var videos = unchanged ? previous : added + overlap + previous[overlap.count...]
+        var videos = previous
+        if !unchanged {
+            var builder = VideoTable.Builder(capacity: added.count + previous.count)
+            builder.append(contentsOf: added)
+            builder.append(contentsOf: overlap)
+            builder.append(rows: overlap.count..<previous.count, of: previous)
+            videos = builder.build()
+        }
         // Videos read from the top just now are current; the older ones still processing are not.
-        let processing = videos.indices.dropFirst(added.count + overlap.count).filter { videos[$0].status == .unparsed }
+        let processing = videos.indices.dropFirst(added.count + overlap.count).filter { videos.isProcessing(at: $0) }
         let checks = (processing.count + Self.idsPerCheck - 1) / Self.idsPerCheck
         if calls + checks > wholeListingCalls {
             return .relistWhole(reason: "more videos processing than a whole listing costs", calls: calls)
         }
-        var gone: Set<String> = []
+        var gone: Set<Int> = []
+        var replacements: [Int: Video] = [:]
         for batch in stride(from: 0, to: processing.count, by: Self.idsPerCheck) {
             let positions = processing[batch..<min(batch + Self.idsPerCheck, processing.count)]
-            let ids = positions.map { videos[$0].videoNo }
+            let ids = positions.map { videos.videoNo(at: $0) }
             let answer = try await source.page(matching: VideoFilter(videoNos: ids), page: 1, size: ids.count)
             calls += 1
             // A page shorter than its count (a service capping page sizes) would make listed videos
@@ -106,15 +114,14 @@ struct IncrementalRefresh {
             }
             var current = Dictionary(answer.videos.map { ($0.videoNo, $0) }, uniquingKeysWith: { first, _ in first })
             for position in positions {
-                if let now = current.removeValue(forKey: videos[position].videoNo) {
-                    videos[position] = now
+                if let now = current.removeValue(forKey: videos.videoNo(at: position)) {
+                    if now != videos[position] { replacements[position] = now }
                 } else {
-                    gone.insert(videos[position].videoNo)
+                    gone.insert(position)
                 }
             }
         }
-        if !gone.isEmpty { videos.removeAll { gone.contains($0.videoNo) } }
-        return .updated(videos: videos, calls: calls)
+        return .updated(videos: videos.updating(replacements, dropping: gone), calls: calls)
     }
 
     /// Whether `videos` from `start` on never go up in `create_time`.

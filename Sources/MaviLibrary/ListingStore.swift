@@ -17,7 +17,7 @@ public final class ListingStore: Sendable {
     static let schemaVersion = 2
 
     public struct Stored: Sendable {
-        public var videos: [Video]
+        public var videos: VideoTable
         public var savedAt: Date
     }
 
@@ -85,13 +85,12 @@ public final class ListingStore: Sendable {
         do {
             return try database.read { db -> Stored? in
                 guard let saved = try Double.fetchOne(db, sql: "SELECT CAST(value AS REAL) FROM meta WHERE key = 'saved_at'") else { return nil }
-                var videos: [Video] = []
-                videos.reserveCapacity(try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM videos") ?? 0)
+                var videos = VideoTable.Builder(capacity: try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM videos") ?? 0)
                 let rows = try Row.fetchCursor(db, sql: "SELECT \(StoredVideo.columnNames) FROM videos ORDER BY position")
                 while let row = try rows.next() {
-                    videos.append(try StoredVideo.video(from: row))
+                    try StoredVideo.append(row, to: &videos)
                 }
-                return Stored(videos: videos, savedAt: Date(timeIntervalSince1970: saved))
+                return Stored(videos: videos.build(), savedAt: Date(timeIntervalSince1970: saved))
             }
         } catch {
             logger.notice("the stored listing cannot be read; the first listing comes from the server", metadata: [
@@ -102,7 +101,7 @@ public final class ListingStore: Sendable {
     }
 
     /// Replaces what is stored with `videos` (a full listing, in its order), in one transaction.
-    public func save(_ videos: [Video], at date: Date = Date()) throws {
+    public func save(_ videos: VideoTable, at date: Date = Date()) throws {
         try database.write { db in
             try db.execute(sql: "DELETE FROM videos")
             let insert = try db.makeStatement(sql: StoredVideo.insertSQL)

@@ -20,7 +20,7 @@ enum StoredVideo {
 
     static func arguments(_ video: Video, position: Int) -> StatementArguments {
         let values: [(any DatabaseValueConvertible)?] = [
-            position, video.videoNo, video.videoName, video.duration, video.size, statusText(video.status), video.cause,
+            position, video.videoNo, video.videoName, video.duration, video.size, StoredStatus.text(video.status), video.cause,
             video.createTime, video.datetimeTaken, video.cameraModel, video.latitude, video.longitude,
             TagList.encode(video.tags), video.videoURL, video.coverURL, video.bucket, video.blob, video.fps, video.width,
             video.height, video.resolutionLabel,
@@ -31,27 +31,34 @@ enum StoredVideo {
     /// The video of a row read with ``columnNames``; a value of the wrong kind throws (a damaged
     /// row is never read as some other video).
     static func video(from row: Row) throws -> Video {
+        var (video, tags) = try videoWithEncodedTags(from: row)
+        video.tags = TagList.decode(tags) ?? []
+        return video
+    }
+
+    /// The row packed at the end of `table`.
+    static func append(_ row: Row, to table: inout VideoTable.Builder) throws {
+        let (video, tags) = try videoWithEncodedTags(from: row)
+        table.append(video, encodedTags: tags)
+    }
+
+    /// The video of a row without its tags, and its tags as stored (checked, not decoded).
+    private static func videoWithEncodedTags(from row: Row) throws -> (Video, String) {
         func at<Value: DatabaseValueConvertible & StatementColumnConvertible>(_ index: Int) throws -> Value {
             try row.decode(Value.self, atIndex: index)
         }
         let position: Int64 = try at(0)
-        guard let tags = TagList.decode(try at(12)) else {
+        let tags: String = try at(12)
+        guard TagList.isWellFormed(tags) else {
             throw ListingStoreError.unreadableRow(position: position, reason: "its tags are damaged")
         }
-        return Video(
+        return (Video(
             videoNo: try at(1), videoName: try at(2), duration: try at(3), size: try at(4),
             status: VideoStatus(wireValue: try at(5)), cause: try at(6), createTime: try at(7), datetimeTaken: try at(8),
-            cameraModel: try at(9), latitude: try at(10), longitude: try at(11), tags: tags, videoURL: try at(13),
+            cameraModel: try at(9), latitude: try at(10), longitude: try at(11), videoURL: try at(13),
             coverURL: try at(14), bucket: try at(15), blob: try at(16), fps: try at(17), width: try at(18),
             height: try at(19), resolutionLabel: try at(20)
-        )
-    }
-
-    /// The status as its spelling, which reads back as the same status (an unknown failure
-    /// spelling is kept as it came).
-    private static func statusText(_ status: VideoStatus) -> String {
-        if case .failed(let spelling) = status { return spelling }
-        return status.wireValue
+        ), tags)
     }
 }
 
@@ -60,6 +67,33 @@ enum StoredVideo {
 enum TagList {
     static func encode(_ tags: [String]) -> String {
         tags.map { "\($0.utf8.count):\($0)" }.joined()
+    }
+
+    /// Whether `text` is a list this encoding wrote, without making its tags.
+    static func isWellFormed(_ text: String) -> Bool {
+        var bytes = Substring(text).utf8[...]
+        while !bytes.isEmpty {
+            // The length in digits, read without making a string of them.
+            var length = 0
+            var digits = 0
+            var at = bytes.startIndex
+            while at < bytes.endIndex, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(bytes[at]), digits < 18 {
+                length = length * 10 + Int(bytes[at] - UInt8(ascii: "0"))
+                digits += 1
+                at = bytes.index(after: at)
+            }
+            guard digits > 0, at < bytes.endIndex, bytes[at] == UInt8(ascii: ":"),
+                bytes.distance(from: bytes.index(after: at), to: bytes.endIndex) >= length
+            else { return false }
+            let colon = at
+            let start = bytes.index(after: colon)
+            let end = bytes.index(start, offsetBy: length)
+            // A tag is whole characters: a length that cuts one in two (ends before a UTF-8
+            // continuation byte) is damage.
+            guard end == bytes.endIndex || bytes[end] & 0xC0 != 0x80 else { return false }
+            bytes = bytes[end...]
+        }
+        return true
     }
 
     /// `nil` when `text` is not a list this encoding wrote.

@@ -11,9 +11,15 @@ public protocol VideoListingSource: Sendable {
     /// One page of the videos matching `filter` (pages count from 1), with the total count.
     func page(matching filter: VideoFilter, page: Int, size: Int) async throws -> VideoPage
     func delete(videoNos: [String]) async throws
+    /// Every video matching `filter`, packed as they come.
+    func table(matching filter: VideoFilter) async throws -> VideoTable
 }
 
 extension VideoListingSource {
+    public func table(matching filter: VideoFilter) async throws -> VideoTable {
+        VideoTable(try await videos(matching: filter))
+    }
+
     /// A page cut from the whole listing, for sources that cannot ask for one.
     public func page(matching filter: VideoFilter, page: Int, size: Int) async throws -> VideoPage {
         let all = try await videos(matching: filter)
@@ -31,6 +37,13 @@ extension MaviClient: VideoListingSource {
 
     public func page(matching filter: VideoFilter, page: Int, size: Int) async throws -> VideoPage {
         try await listVideos(filter: filter, page: page, size: size)
+    }
+
+    /// Packed page by page: a library of a million videos is never held as records.
+    public func table(matching filter: VideoFilter) async throws -> VideoTable {
+        var builder = VideoTable.Builder()
+        try await forEachVideo(filter: filter, size: APILimits.largeListPageSize, reserve: { builder.reserve($0) }) { builder.append($0) }
+        return builder.build()
     }
 
     public func delete(videoNos: [String]) async throws {
@@ -54,7 +67,7 @@ public struct RefreshStats: Sendable, Equatable {
 
 /// A listing and when it was fetched.
 public struct Listing: Sendable {
-    public var videos: [Video]
+    public var videos: VideoTable
     public var fetchedAt: ContinuousClock.Instant
     /// The listing is older than the time to live: the last fetch failed and this is the last good one.
     public var isStale: Bool
@@ -84,7 +97,7 @@ public final class VideoCatalog: Sendable {
     private let store: ListingStore?
     private let entries = Mutex<[VideoFilter: Entry]>([:])
     /// The listing waiting to be saved, and the task that will save it.
-    private let saving = Mutex<(pending: [Video]?, task: Task<Void, Never>?)>((nil, nil))
+    private let saving = Mutex<(pending: VideoTable?, task: Task<Void, Never>?)>((nil, nil))
     /// How long a fetched listing waits before it is saved: out of the way of the first look at
     /// the mount (encoding a large library takes a core for a while).
     public let saveDelay: Duration
@@ -172,13 +185,17 @@ public final class VideoCatalog: Sendable {
     private func makeRefresh(_ filter: VideoFilter) -> Task<Listing, any Error> {
         return Task {
             do {
-                var videos = try await filter == VideoFilter() ? fullListing(hidden: self.hidden.withLock { $0 }) : source.videos(matching: filter)
+                var videos = try await filter == VideoFilter()
+                    ? fullListing(hidden: self.hidden.withLock { $0 }) : source.table(matching: filter)
                 // Read again once the answer is in: a video deleted while it was fetched stays gone.
                 let hidden = self.hidden.withLock { $0 }
-                if !hidden.isEmpty { videos.removeAll { hidden.contains($0.videoNo) } }
+                if !hidden.isEmpty { videos = videos.removing(hidden) }
                 let previous = entries.withLock { $0[filter]?.listing }
-                let revision = previous.flatMap { $0.videos == videos ? $0.revision : nil } ?? nextRevision()
-                let listing = Listing(videos: videos, fetchedAt: clock.now, isStale: false, revision: revision)
+                let unchanged = previous.flatMap { $0.videos == videos ? $0 : nil }
+                let revision = unchanged?.revision ?? nextRevision()
+                // The same videos keep the same array: what holds the previous one (the mount's
+                // names and folders) would otherwise hold a second copy of the library.
+                let listing = Listing(videos: unchanged?.videos ?? videos, fetchedAt: clock.now, isStale: false, revision: revision)
                 entries.withLock { $0[filter] = Entry(listing: listing) }
                 // The same videos as before are stored already.
                 if filter == VideoFilter(), revision != previous?.revision { save(videos) }
@@ -192,7 +209,7 @@ public final class VideoCatalog: Sendable {
 
     /// The full listing brought up to date from the top when the last one can be (see
     /// ``IncrementalRefresh``), else fetched whole.
-    private func fullListing(hidden: Set<String>) async throws -> [Video] {
+    private func fullListing(hidden: Set<String>) async throws -> VideoTable {
         let now = clock.now
         let (previous, lastWhole) = (entries.withLock { $0[VideoFilter()]?.listing?.videos }, refreshes.withLock { $0.lastWhole })
         var reason = "no listing yet"
@@ -223,7 +240,7 @@ public final class VideoCatalog: Sendable {
             }
         }
         logger.debug("fetching the whole listing: \(reason)")
-        let videos = try await source.videos(matching: VideoFilter())
+        let videos = try await source.table(matching: VideoFilter())
         // About what the client asked for (it may page otherwise when the service caps pages).
         let pages = max(1, Self.wholeListingPages(videos.count))
         refreshes.withLock {
@@ -249,7 +266,7 @@ public final class VideoCatalog: Sendable {
 
     /// Saves a full listing in the background, after ``saveDelay``; only the latest listing
     /// waiting is saved.
-    private func save(_ videos: [Video]) {
+    private func save(_ videos: VideoTable) {
         guard store != nil else { return }
         saving.withLock { saving in
             saving.pending = videos
@@ -260,7 +277,7 @@ public final class VideoCatalog: Sendable {
     private func saveWhenDue() async {
         // Cancelled by persistNow(): save at once.
         try? await Task.sleep(for: saveDelay)
-        while let videos = saving.withLock({ saving -> [Video]? in
+        while let videos = saving.withLock({ saving -> VideoTable? in
             defer { saving.pending = nil }
             if saving.pending == nil { saving.task = nil }
             return saving.pending
@@ -294,16 +311,9 @@ public final class VideoCatalog: Sendable {
     public func hide(_ videoNos: some Sequence<String>) {
         let added = hidden.withLock { hidden in Set(videoNos.filter { hidden.insert($0).inserted }) }
         guard !added.isEmpty else { return }
-        let full = entries.withLock { all -> [Video]? in
-            for key in all.keys where all[key]?.listing != nil {
-                // In place, one pass; a single id (an rm) is found by its position alone.
-                if added.count == 1, let only = added.first {
-                    if let at = all[key]?.listing?.videos.firstIndex(where: { $0.videoNo == only }) {
-                        all[key]?.listing?.videos.remove(at: at)
-                    }
-                } else {
-                    all[key]?.listing?.videos.removeAll { added.contains($0.videoNo) }
-                }
+        let full = entries.withLock { all -> VideoTable? in
+            for key in all.keys {
+                if let videos = all[key]?.listing?.videos { all[key]?.listing?.videos = videos.removing(added) }
             }
             return all[VideoFilter()]?.listing?.videos
         }

@@ -62,12 +62,15 @@ extension VideoReader {
         }
     }
 
+    /// How many of the first videos listed are looked at for their origins.
+    public static let warmingScan = 10_000
+
     /// One video's source for each origin not known to ignore Range, among the first videos
     /// listed.
     func warmableSources(_ videos: [Video]) -> [RangeSource] {
         var origins = Set<String>()
         var sources: [RangeSource] = []
-        for video in videos.prefix(10_000) {
+        for video in videos.prefix(Self.warmingScan) {
             let hint = SourceHint(videoURL: video.videoURL, bucket: video.bucket, blob: video.blob)
             guard let source = RangeSource.of(hint, client: client), origins.insert(source.origin).inserted,
                 rangeSupport.support(of: source.origin) != .ignored

@@ -91,6 +91,7 @@ struct MountCommand: AsyncParsableCommand {
             try Daemon.startInBackground(mountpoint: path)
             return
         }
+        MemoryArenas.limit()
         let ready = readyFD.map(ReadinessPipe.init(fd:))
         do {
             try await MountService(mountpoint: path, settings: settings, logFile: ready == nil ? nil : MavifsLogging.backgroundLogPath())

@@ -104,8 +104,10 @@ struct MountService {
 
             // Connections to the video origins are opened before the mount appears (for a
             // second at most): the first read, and a player's first jump, find them ready.
-            let firstWarming = await reader.warmConnections(for: catalog.cached()?.videos ?? [], within: .seconds(1))
-            warming = Task { await reader.keepConnectionsWarm(after: firstWarming) { catalog.cached()?.videos ?? [] } }
+            // The first videos listed are enough to find the origins (a record is made of each).
+            let firstVideos = { @Sendable in Array((catalog.cached()?.videos ?? VideoTable()).prefix(VideoReader.warmingScan)) }
+            let firstWarming = await reader.warmConnections(for: firstVideos(), within: .seconds(1))
+            warming = Task { await reader.keepConnectionsWarm(after: firstWarming, for: firstVideos) }
 
             if let metrics, let address = settings.metricsAddress {
                 let sampler = LibraryMetrics(reader: reader, catalog: catalog, deletes: deletes)
@@ -149,6 +151,7 @@ struct MountService {
         session.unmountOnSignals()
         session.start()
         publisher.start()
+        let releasing = Task.detached(priority: .background) { await MemoryArenas.releaseFreedMemory(every: .seconds(5)) }
         log.info("mounted at \(mountpoint)\(settings.allowDelete ? " (rm deletes videos)" : ""); status: mavifs status \(mountpoint)")
         ready?.succeed()
         notifier.ready(status: "mounted at \(mountpoint), \(count) videos")
@@ -156,6 +159,7 @@ struct MountService {
         await session.waitUntilUnmounted()
         log.info("unmounted \(mountpoint)")
         warming?.cancel()
+        releasing.cancel()
         notifier.stopping(status: "unmounted \(mountpoint); finishing downloads' records")
         firstRefresh?.cancel()
         await metrics?.stop()

@@ -29,6 +29,9 @@ final class StatusPublisher: Sendable {
     private let metricsURL = Mutex<String?>(nil)
     private let task = Mutex<Task<Void, Never>?>(nil)
     private let refreshSource = Mutex<SignalSource?>(nil)
+    /// The names of the listing's videos, made once per listing (naming a library of a million
+    /// videos every two seconds while something downloads would take a core).
+    private let listingNames = Mutex<(revision: UInt64, names: [String: String])?>(nil)
 
     init(identity: Identity, reader: VideoReader, catalog: VideoCatalog, deletes: DeleteQueue? = nil, events: RecentEvents, logger: Logger) {
         self.identity = identity
@@ -85,8 +88,13 @@ final class StatusPublisher: Sendable {
         let listing = catalog.cached()
         let refreshes = catalog.refreshStats
         var names: [String: String] = [:]
-        if !stats.downloadsInFlight.isEmpty, let videos = listing?.videos {
-            names = FileNaming.names(for: videos)
+        if !stats.downloadsInFlight.isEmpty, let listing {
+            names = listingNames.withLock { cached in
+                if let cached, cached.revision == listing.revision { return cached.names }
+                let made = FileNaming.names(for: Array(listing.videos))
+                cached = (listing.revision, made)
+                return made
+            }
         }
         let age = listing.map { (ContinuousClock.now - $0.fetchedAt).components }.map { Double($0.seconds) + Double($0.attoseconds) * 1e-18 }
         return MountStatus(

@@ -20,7 +20,7 @@ struct IncrementalRefreshTests {
     static func refresh(
         _ server: PagedLibrary, previous: [Video], hidden: Set<String> = [], wholeListingCalls: Int = 100
     ) async throws -> IncrementalRefresh.Outcome {
-        try await IncrementalRefresh(source: server).refresh(previous: previous, hidden: hidden, wholeListingCalls: wholeListingCalls)
+        try await IncrementalRefresh(source: server).refresh(previous: VideoTable(previous), hidden: hidden, wholeListingCalls: wholeListingCalls)
     }
 
     /// The outcome in a line (a failed expectation prints this, not thousands of videos).

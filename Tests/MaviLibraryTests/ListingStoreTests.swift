@@ -41,7 +41,7 @@ struct ListingStoreTests {
         let second = Array(Self.videos(40, prefix: "VJ").reversed())
         try store.save(second)
         #expect(try ListingStore(path: path, logger: Self.logger).load()?.videos == second)
-        try store.save([])
+        try store.save([Video]())
         #expect(try ListingStore(path: path, logger: Self.logger).load()?.videos == [], "an empty library is a listing too")
     }
 
@@ -64,7 +64,10 @@ struct ListingStoreTests {
 
         // A row that no longer reads makes the whole listing unusable.
         let store = try ListingStore(path: path, logger: Self.logger)
-        for damage in ["UPDATE videos SET tags = '9:beach' WHERE position = 1", "UPDATE videos SET tags = 'x:beach' WHERE position = 2"] {
+        for damage in [
+            "UPDATE videos SET tags = '9:beach' WHERE position = 1", "UPDATE videos SET tags = 'x:beach' WHERE position = 2",
+            "UPDATE videos SET tags = '1:é' WHERE position = 0",
+        ] {
             try store.save(Self.videos(3))
             #expect(store.load()?.videos.count == 3)
             let damaged = try DatabaseQueue(path: path)

@@ -1,0 +1,49 @@
+import FUSE
+import Testing
+
+@testable import MaviFS
+
+@Suite("Inode numbers")
+struct InodeTableTests {
+    @Test("a video keeps its inode, its cover is its own, and every inode leads back to what it numbers")
+    func numbering() {
+        let table = InodeTable()
+        let numbers = (0..<5_000).map { "VI\(568_102_998_803_353_600 + $0)" } + ["", "ü", String(repeating: "9", count: 400)]
+        let inodes = table.inodes(forVideos: numbers)
+        #expect(Set(inodes).count == numbers.count)
+        // Registered again, in another order and one by one, after the index grew many times.
+        for (number, inode) in zip(numbers, inodes).reversed() {
+            #expect(table.inode(forVideo: number) == inode)
+            guard case .video(let back) = table.node(inode) else {
+                Issue.record("inode \(inode) is not a video")
+                continue
+            }
+            #expect(back == number)
+            let cover = table.inode(forCover: number)
+            #expect(cover != inode && !inodes.contains(cover))
+            guard case .cover(let coverOf) = table.node(cover) else {
+                Issue.record("inode \(cover) is not a cover")
+                continue
+            }
+            #expect(coverOf == number)
+        }
+        let tag = table.inode(for: .tag("beach"))
+        #expect(table.inode(for: .root) == rootInode)
+        #expect(table.inode(for: .tag("beach")) == tag)
+        #expect(!inodes.contains(tag) && table.inode(for: .all) != tag)
+        guard case .directory(let view) = table.node(tag) else {
+            Issue.record("inode \(tag) is not a directory")
+            return
+        }
+        #expect(view == .tag("beach"))
+    }
+
+    @Test("an inode the mount never gave is nobody's")
+    func unknown() {
+        let table = InodeTable()
+        _ = table.inodes(forVideos: ["VI1", "VI2"])
+        for inode: Inode in [0, 4, 3 * 2 + 2, 3 * 2 + 3, 1 << 40, .max, .max - 1, .max - 2] {
+            #expect(table.node(inode) == nil, "inode \(inode)")
+        }
+    }
+}
