@@ -110,6 +110,15 @@ def unmount(path: str, process: subprocess.Popen | None) -> None:
         subprocess.run(["umount", "-l", path], stderr=subprocess.DEVNULL, timeout=30)
 
 
+def resident_mib(pid: int) -> float:
+    """VmRSS: what the process holds resident now."""
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    raise BenchError(f"no VmRSS for process {pid}")
+
+
 def peak_rss_mib(pid: int) -> float:
     """VmHWM: the most resident memory the process has had since it started."""
     with open(f"/proc/{pid}/status") as f:

@@ -36,14 +36,15 @@ struct KnownVideos {
         allNames == nil && table.isSameStorage(as: listing) ? listingNames : nil
     }
 
-    /// A new full listing: what it lacks is gone, what filtered views showed before is older.
-    mutating func replaceListing(_ videos: VideoTable) {
+    /// A new full listing: what it lacks is gone, what filtered views showed before is older;
+    /// `hidden` are videos it still holds that were deleted through the mount.
+    mutating func replaceListing(_ videos: VideoTable, hidden: Set<String>) {
         // Each video once, at its first place.
         listing = videos.hasDuplicates ? videos.keeping { videos.position(of: videos.videoNo(at: $0)) == $0 } : videos
         listingNames = FileNaming.packedNames(for: listing)
         newer = [:]
         allNames = nil
-        removed = []
+        removed = hidden.filter { listing.position(of: $0) != nil }
     }
 
     /// Records videos a filtered view showed; `true` when one was not known at all (names were

@@ -30,19 +30,21 @@ extension MaviFileSystem {
         if let cached = state.withLock({ $0.contents[view] }), cached.key == key {
             return cached
         }
-        let contents = DirectoryContents(key: key, folder: Folder(items: derivedItems(of: view, from: full.videos)))
+        let contents = DirectoryContents(key: key, folder: Folder(items: derivedItems(of: view, from: full)))
         state.withLock { $0.contents[view] = contents }
         return contents
     }
 
-    private func derivedItems(of view: View, from videos: VideoTable) -> [DirectoryItem] {
+    private func derivedItems(of view: View, from listing: Listing) -> [DirectoryItem] {
         let calendar = options.calendar
-        let days = { videos.indices.compactMap { videos.displayTime(at: $0).map { calendarDay($0, calendar) } } }
+        let videos = listing.videos
+        let shown = listing.shownPositions ?? Array(videos.indices)
+        let days = { shown.compactMap { videos.displayTime(at: $0).map { calendarDay($0, calendar) } } }
         switch view {
         case .tags:
-            return namedDirectories(Set(videos.indices.flatMap { videos.tags(at: $0) }).sorted(), View.tag)
+            return namedDirectories(Set(shown.flatMap { videos.tags(at: $0) }).sorted(), View.tag)
         case .cameras:
-            return namedDirectories(Set(videos.indices.compactMap { videos.cameraModel(at: $0) }.filter { !$0.isEmpty }).sorted(), View.camera)
+            return namedDirectories(Set(shown.compactMap { videos.cameraModel(at: $0) }.filter { !$0.isEmpty }).sorted(), View.camera)
         case .years:
             return Set(days().map(\.0)).sorted().map { directoryItem(String(format: "%04d", $0), .year($0)) }
         case .year(let y):
@@ -127,15 +129,17 @@ extension MaviFileSystem {
         // Only a filtered answer newer than the full listing knows better than it: an older one
         // (a folder made again because the full listing changed) would put back records the
         // full listing has since replaced.
-        if filtered, listing.fetchedAt >= full.fetchedAt { remember(listing.videos) }
+        if filtered, listing.fetchedAt >= full.fetchedAt {
+            remember(listing.videos.indices.lazy.filter(listing.isShown).map { listing.videos[$0] })
+        }
         let key = ContentsKey(listings: listings, naming: state.withLock { $0.namingGeneration })
         let videos = listing.videos
-        var positions: [Int]?
+        var positions = listing.shownPositions
         if case .day(let y, let m, let d) = view, let range = DayRange(year: y, month: m, day: d, calendar: options.calendar) {
             // Videos captured that day, else uploaded that day, as their mtime says and as the
             // folder tree is made. For a parsed video with a capture time, this is what the API's
             // `datetime_taken` filter selects, with the day's end applied.
-            positions = videos.indices.filter { videos.displayTime(at: $0).map(range.contains) ?? false }
+            positions = (positions ?? Array(videos.indices)).filter { videos.displayTime(at: $0).map(range.contains) ?? false }
         }
         let folder = videoFolder(videos, at: positions, view: view)
         let before = state.withLock { s -> Folder? in
@@ -243,7 +247,7 @@ extension MaviFileSystem {
             guard s.fullListingRevision != listing.revision else { return }
             s.fullListingRevision = listing.revision
             // The full listing is authoritative: what it lacks is gone.
-            s.videos.replaceListing(listing.videos)
+            s.videos.replaceListing(listing.videos, hidden: listing.hidden)
             s.namingGeneration += 1
         }
     }

@@ -312,6 +312,7 @@ public final class DeleteQueue: Sendable {
     private func confirmed(_ batch: [String]) {
         // Recorded for the next mount's sake only: were it lost, the ids would be sent again.
         try? journal.append(.init(kind: .confirmed, videoNos: batch))
+        catalog.confirmDeleted(batch)
         settle(batch) { $0.confirmed += batch.count }
         logger.info("deleted videos", metadata: ["count": "\(batch.count)"])
     }

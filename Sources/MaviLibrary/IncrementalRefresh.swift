@@ -34,9 +34,10 @@ struct IncrementalRefresh {
     let source: any VideoListingSource
 
     /// Brings `previous` (the last full listing, newest first, without the `hidden` videos) up to
-    /// date. `wholeListingCalls` is what fetching it whole would cost: a refresh that would cost
-    /// more gives up and says so.
-    func refresh(previous: VideoTable, hidden: Set<String>, wholeListingCalls: Int) async throws -> Outcome {
+    /// date. `pending` are the hidden videos whose delete the server has not confirmed: it still
+    /// lists and counts them. `wholeListingCalls` is what fetching it whole would cost: a refresh
+    /// that would cost more gives up and says so.
+    func refresh(previous: VideoTable, hidden: Set<String>, pending: Set<String> = [], wholeListingCalls: Int) async throws -> Outcome {
         guard let newestKnown = previous.first else { return .relistWhole(reason: "no previous listing", calls: 0) }
         var calls = 0
         var top: [Video] = []
@@ -76,9 +77,10 @@ struct IncrementalRefresh {
         else { return .relistWhole(reason: "known videos are missing, or listed in another order", calls: calls) }
 
         let added = top[..<anchor].filter { !hidden.contains($0.videoNo) }
-        // Hidden videos still on the server (deletes on their way) are counted there.
-        let hiddenListed = top.reduce(0) { $0 + (hidden.contains($1.videoNo) ? 1 : 0) }
-        let expected = Int64(added.count + previous.count + hiddenListed)
+        // Hidden videos still on the server are counted there: those the pages read show, and
+        // those whose delete is on its way wherever they are listed.
+        let hiddenOnServer = Set(top.lazy.map(\.videoNo).filter(hidden.contains)).union(pending.intersection(hidden))
+        let expected = Int64(added.count + previous.count + hiddenOnServer.count)
         guard total == expected else {
             return .relistWhole(reason: "the server counts \(total) videos, the listing \(expected)", calls: calls)
         }

@@ -74,6 +74,33 @@ public struct Listing: Sendable {
     /// Changes only when the videos do: a refresh that finds the same videos keeps it, so what
     /// was made from the listing (a folder of 100,000 entries) is made again only when it must.
     public var revision: UInt64
+    /// Videos deleted through the mount, which the listing may still hold until its next fetch:
+    /// taking one out of a packed table copies the table, and a `find -delete` over a large
+    /// library would copy it at every `rm`. What shows a listing leaves them out (``isShown(_:)``).
+    public var hidden: Set<String> = []
+
+    public init(videos: VideoTable, fetchedAt: ContinuousClock.Instant, isStale: Bool, revision: UInt64, hidden: Set<String> = []) {
+        self.videos = videos
+        self.fetchedAt = fetchedAt
+        self.isStale = isStale
+        self.revision = revision
+        self.hidden = hidden
+    }
+
+    /// Whether the video at `position` is shown (not deleted through the mount).
+    public func isShown(_ position: Int) -> Bool {
+        hidden.isEmpty || !hidden.contains(videos.videoNo(at: position))
+    }
+
+    /// The positions of the videos shown, all of them when nothing is hidden (`nil`).
+    public var shownPositions: [Int]? {
+        hidden.isEmpty ? nil : videos.indices.filter(isShown)
+    }
+
+    /// How many videos are shown.
+    public var shownCount: Int {
+        videos.count - hidden.reduce(0) { $0 + (videos.position(of: $1) == nil ? 0 : 1) }
+    }
 }
 
 /// `list_videos` results cached per filter for a time to live.
@@ -105,6 +132,8 @@ public final class VideoCatalog: Sendable {
     /// They are taken out of the cached listings once, when hidden, and out of every listing
     /// fetched later, so that reading a listing costs nothing more.
     private let hidden = Mutex(Set<String>())
+    /// The hidden videos whose delete the server has not confirmed yet: it still lists them.
+    private let pendingDeletes = Mutex(Set<String>())
     private let clock = ContinuousClock()
     private let logger: Logger
     /// How often the full listing is fetched whole even when reading from the top finds it
@@ -141,7 +170,13 @@ public final class VideoCatalog: Sendable {
     /// The videos matching `filter`, from the cache when younger than the TTL, without the
     /// hidden ones.
     public func list(_ filter: VideoFilter = VideoFilter()) async throws -> Listing {
-        try await fetched(filter)
+        withHidden(try await fetched(filter))
+    }
+
+    private func withHidden(_ listing: Listing) -> Listing {
+        var listing = listing
+        listing.hidden = hidden.withLock { $0 }
+        return listing
     }
 
     /// A listing of `filter` fetched now (or by the refresh running now), never a cached one.
@@ -153,7 +188,7 @@ public final class VideoCatalog: Sendable {
             all[filter] = entry
             return task
         }
-        return try await task.value
+        return withHidden(try await task.value)
     }
 
     private func fetched(_ filter: VideoFilter) async throws -> Listing {
@@ -191,11 +226,11 @@ public final class VideoCatalog: Sendable {
                 let hidden = self.hidden.withLock { $0 }
                 if !hidden.isEmpty { videos = videos.removing(hidden) }
                 let previous = entries.withLock { $0[filter]?.listing }
-                let unchanged = previous.flatMap { $0.videos == videos ? $0 : nil }
+                let unchanged = previous.flatMap { $0.videos.removing(hidden) == videos ? $0 : nil }
                 let revision = unchanged?.revision ?? nextRevision()
                 // The same videos keep the same array: what holds the previous one (the mount's
                 // names and folders) would otherwise hold a second copy of the library.
-                let listing = Listing(videos: unchanged?.videos ?? videos, fetchedAt: clock.now, isStale: false, revision: revision)
+                let listing = Listing(videos: videos, fetchedAt: clock.now, isStale: false, revision: revision)
                 entries.withLock { $0[filter] = Entry(listing: listing) }
                 // The same videos as before are stored already.
                 if filter == VideoFilter(), revision != previous?.revision { save(videos) }
@@ -211,7 +246,9 @@ public final class VideoCatalog: Sendable {
     /// ``IncrementalRefresh``), else fetched whole.
     private func fullListing(hidden: Set<String>) async throws -> VideoTable {
         let now = clock.now
-        let (previous, lastWhole) = (entries.withLock { $0[VideoFilter()]?.listing?.videos }, refreshes.withLock { $0.lastWhole })
+        let (listed, lastWhole) = (entries.withLock { $0[VideoFilter()]?.listing?.videos }, refreshes.withLock { $0.lastWhole })
+        // Brought up to date without what the mount deleted since (see `Listing.hidden`).
+        let previous = listed?.removing(hidden)
         var reason = "no listing yet"
         var calls = 0
         if let previous, !previous.isEmpty {
@@ -225,7 +262,8 @@ public final class VideoCatalog: Sendable {
                 reason = "due for a whole listing"
             } else {
                 let whole = Self.wholeListingPages(previous.count) + 1
-                switch try await IncrementalRefresh(source: source).refresh(previous: previous, hidden: hidden, wholeListingCalls: whole) {
+                let pending = pendingDeletes.withLock { $0 }
+                switch try await IncrementalRefresh(source: source).refresh(previous: previous, hidden: hidden, pending: pending, wholeListingCalls: whole) {
                 case .updated(let videos, let made):
                     refreshes.withLock {
                         $0.stats.incremental += 1
@@ -283,7 +321,8 @@ public final class VideoCatalog: Sendable {
             return saving.pending
         }) {
             do {
-                try store?.save(videos)
+                // Without what the mount deleted: the next mount must not show it.
+                try store?.save(videos.removing(hidden.withLock { $0 }))
             } catch {
                 logger.notice("could not save the listing for the next mount: \(error)")
             }
@@ -304,26 +343,30 @@ public final class VideoCatalog: Sendable {
 
     /// The cached listing for `filter`, whatever its age, without any network call.
     public func cached(_ filter: VideoFilter = VideoFilter()) -> Listing? {
-        entries.withLock { $0[filter]?.listing }
+        entries.withLock { $0[filter]?.listing }.map(withHidden)
     }
 
     /// Leaves `videoNos` out of every listing from now on (deleted, the server may not know yet).
     public func hide(_ videoNos: some Sequence<String>) {
-        let added = hidden.withLock { hidden in Set(videoNos.filter { hidden.insert($0).inserted }) }
-        guard !added.isEmpty else { return }
-        let full = entries.withLock { all -> VideoTable? in
-            for key in all.keys {
-                if let videos = all[key]?.listing?.videos { all[key]?.listing?.videos = videos.removing(added) }
-            }
-            return all[VideoFilter()]?.listing?.videos
-        }
-        // The next mount must not show them either (a refresh finding the same videos saves nothing).
-        if let full { save(full) }
+        let videoNos = Array(videoNos)
+        pendingDeletes.withLock { $0.formUnion(videoNos) }
+        let added = hidden.withLock { hidden in videoNos.reduce(false) { hidden.insert($1).inserted || $0 } }
+        guard added else { return }
+        // The listings keep them until their next fetch, and say they are hidden. The next mount
+        // must not show them either (a refresh finding the same videos saves nothing).
+        if let full = entries.withLock({ $0[VideoFilter()]?.listing?.videos }) { save(full) }
     }
 
     /// Shows `videoNos` again in listings fetched from now on (their delete was refused).
     public func unhide(_ videoNos: some Sequence<String>) {
+        let videoNos = Array(videoNos)
         hidden.withLock { $0.subtract(videoNos) }
+        pendingDeletes.withLock { $0.subtract(videoNos) }
+    }
+
+    /// The server has deleted `videoNos` (hidden before): it no longer lists or counts them.
+    public func confirmDeleted(_ videoNos: some Sequence<String>) {
+        pendingDeletes.withLock { $0.subtract(videoNos) }
     }
 
     /// Forgets every cached listing.

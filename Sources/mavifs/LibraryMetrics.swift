@@ -37,7 +37,7 @@ final class LibraryMetrics: Sendable {
             Gauge(label: "mavifs_cache_videos").record(now.files)
             Gauge(label: "mavifs_downloads_in_flight").record(now.downloadsInFlight.count)
             if let listing = catalog.cached() {
-                Gauge(label: "mavifs_videos_listed").record(listing.videos.count)
+                Gauge(label: "mavifs_videos_listed").record(listing.shownCount)
             }
             last = now
         }

@@ -93,7 +93,7 @@ struct MountService {
                 // A first listing before mounting: a wrong key or endpoint fails here, with its
                 // reason, instead of leaving an empty folder behind.
                 do {
-                    count = try await catalog.list().videos.count
+                    count = try await catalog.list().shownCount
                 } catch {
                     throw Self.listingFailed(error, configuration)
                 }
@@ -177,7 +177,7 @@ struct MountService {
         while !Task.isCancelled {
             do {
                 let fresh = try await catalog.refreshed()
-                log.info("listing refreshed: \(fresh.videos.count) videos")
+                log.info("listing refreshed: \(fresh.shownCount) videos")
                 deletes.start()
                 return
             } catch {

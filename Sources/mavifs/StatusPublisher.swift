@@ -101,7 +101,7 @@ final class StatusPublisher: Sendable {
             state: state, pid: getpid(), mountpoint: identity.mountpoint, endpoint: identity.endpoint, namespace: identity.namespace,
             allowDelete: identity.allowDelete, listTTLSeconds: identity.listTTLSeconds, startedAt: startedAt, updatedAt: Date(),
             metricsURL: metricsURL.withLock { $0 }, logFile: identity.logFile, refreshSignal: state == .mounted ? "USR1" : nil,
-            videos: listing?.videos.count, listingAgeSeconds: age, listingStale: listing?.isStale ?? false,
+            videos: listing?.shownCount, listingAgeSeconds: age, listingStale: listing?.isStale ?? false,
             listingStored: catalog.isRestored,
             listingRefreshes: MountStatus.Refreshes(
                 incremental: refreshes.incremental, whole: refreshes.whole, lastCalls: refreshes.lastCalls, lastWholeReason: refreshes.lastWholeReason),

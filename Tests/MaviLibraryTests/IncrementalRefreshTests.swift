@@ -18,9 +18,10 @@ struct IncrementalRefreshTests {
 
     /// A refresh allowed `wholeListingCalls` calls before it gives up.
     static func refresh(
-        _ server: PagedLibrary, previous: [Video], hidden: Set<String> = [], wholeListingCalls: Int = 100
+        _ server: PagedLibrary, previous: [Video], hidden: Set<String> = [], pending: Set<String> = [], wholeListingCalls: Int = 100
     ) async throws -> IncrementalRefresh.Outcome {
-        try await IncrementalRefresh(source: server).refresh(previous: VideoTable(previous), hidden: hidden, wholeListingCalls: wholeListingCalls)
+        try await IncrementalRefresh(source: server).refresh(
+            previous: VideoTable(previous), hidden: hidden, pending: pending, wholeListingCalls: wholeListingCalls)
     }
 
     /// The outcome in a line (a failed expectation prints this, not thousands of videos).
@@ -38,6 +39,21 @@ struct IncrementalRefreshTests {
         let outcome = try await Self.refresh(server, previous: videos, wholeListingCalls: 6)
         #expect(Self.summary(outcome, against: videos) == "updated in 1 calls, as expected")
         #expect(server.pageCalls.withLock { $0 } == [.init(page: 1, ids: 0)])
+    }
+
+    @Test("deletes the server has not confirmed yet are counted where they still are, deep in the listing or on the top page")
+    func pendingDeletes() async throws {
+        let videos = Self.library(5000).map { video in var v = video; v.status = .parsed; return v }
+        let server = PagedLibrary(videos)
+        // Deleted through the mount: one deep down, one on the first page, one the server has deleted already.
+        let hidden: Set<String> = ["VI10", "VI4990", "VI1234"]
+        let shown = videos.filter { !hidden.contains($0.videoNo) && $0.videoNo != "VI1234" }
+        server.replace(server.all.filter { $0.videoNo != "VI1234" })
+        let outcome = try await Self.refresh(server, previous: shown, hidden: hidden, pending: ["VI10", "VI4990"], wholeListingCalls: 6)
+        #expect(Self.summary(outcome, against: shown) == "updated in 1 calls, as expected")
+        // Counted as still on the server when it is not: the counts disagree, the listing is fetched whole.
+        let wrong = try await Self.refresh(server, previous: shown, hidden: hidden, pending: ["VI10", "VI4990", "VI1234"], wholeListingCalls: 6)
+        #expect(Self.summary(wrong, against: shown).hasPrefix("whole after 1 calls"))
     }
 
     @Test("new videos are read from the top pages; videos processing are asked for by id, 100 a call")

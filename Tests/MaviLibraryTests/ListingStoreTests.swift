@@ -122,8 +122,9 @@ extension ListingStoreTests {
         _ = try await catalog.list()
         catalog.hide(["VI7"])
         server.replace(videos.filter { $0.videoNo != "VI7" })
+        catalog.confirmDeleted(["VI7"])
         let after = try await catalog.list()
-        #expect(after.videos.count == 49 && catalog.refreshStats.incremental == 1)
+        #expect(after.videos.count == 49 && after.shownCount == 49 && catalog.refreshStats.incremental == 1)
         await catalog.persistNow()
         #expect(store.load()?.videos.map(\.videoNo) == after.videos.map(\.videoNo))
     }

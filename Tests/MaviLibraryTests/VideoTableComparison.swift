@@ -12,3 +12,10 @@ extension ListingStore {
         try save(VideoTable(videos), at: date)
     }
 }
+
+extension Listing {
+    /// The numbers of the videos the listing shows, in order.
+    var shownNumbers: [String] {
+        videos.indices.filter(isShown).map { videos.videoNo(at: $0) }
+    }
+}
