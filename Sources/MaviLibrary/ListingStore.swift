@@ -14,7 +14,7 @@ import MaviAPI
 /// made again: never served wrong.
 public final class ListingStore: Sendable {
     /// Bumped whenever what is stored changes meaning.
-    static let schemaVersion = 2
+    static let schemaVersion = 3
 
     public struct Stored: Sendable {
         public var videos: VideoTable
@@ -70,11 +70,12 @@ public final class ListingStore: Sendable {
                 try db.execute(sql: """
                     CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
                     CREATE TABLE videos (\(StoredVideo.columnDefinitions));
+                    CREATE TABLE answers (view TEXT NOT NULL, position INTEGER NOT NULL, video_no TEXT NOT NULL, PRIMARY KEY (view, position));
                     """)
                 try db.execute(sql: "INSERT INTO meta (key, value) VALUES ('schema', ?)", arguments: [String(schemaVersion)])
                 return true
             }
-            guard tables == ["meta", "videos"], try String.fetchOne(db, sql: "PRAGMA quick_check") == "ok" else { return false }
+            guard tables == ["answers", "meta", "videos"], try String.fetchOne(db, sql: "PRAGMA quick_check") == "ok" else { return false }
             return try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'schema'") == String(schemaVersion)
         }
     }
@@ -109,6 +110,35 @@ public final class ListingStore: Sendable {
                 try insert.execute(arguments: StoredVideo.arguments(video, position: position))
             }
             try db.execute(sql: "INSERT OR REPLACE INTO meta (key, value) VALUES ('saved_at', ?)", arguments: [String(date.timeIntervalSince1970)])
+        }
+    }
+}
+
+extension ListingStore {
+    /// The numbers of the videos a view showed last, in its order (see ``StoredView``).
+    public func answer(of view: StoredView) -> [String]? {
+        do {
+            return try database.read { db -> [String]? in
+                let answered = try Int.fetchOne(db, sql: "SELECT 1 FROM meta WHERE key = ?", arguments: ["answer:" + view.key]) != nil
+                guard answered else { return nil }
+                return try String.fetchAll(db, sql: "SELECT video_no FROM answers WHERE view = ? ORDER BY position", arguments: [view.key])
+            }
+        } catch {
+            logger.notice("a view's stored answer cannot be read", metadata: ["view": "\(view.key)", "error": "\(error)"])
+            return nil
+        }
+    }
+
+    /// Replaces the answer stored for `view` with `videoNos`, in one transaction.
+    public func saveAnswer(of view: StoredView, _ videoNos: [String]) throws {
+        try database.write { db in
+            try db.execute(sql: "DELETE FROM answers WHERE view = ?", arguments: [view.key])
+            let insert = try db.makeStatement(sql: "INSERT INTO answers (view, position, video_no) VALUES (?, ?, ?)")
+            for (position, videoNo) in videoNos.enumerated() {
+                try insert.execute(arguments: [view.key, position, videoNo])
+            }
+            // An empty answer is an answer too (a tag with no video left).
+            try db.execute(sql: "INSERT OR REPLACE INTO meta (key, value) VALUES (?, '1')", arguments: ["answer:" + view.key])
         }
     }
 }

@@ -134,6 +134,8 @@ public final class VideoCatalog: Sendable {
     private let hidden = Mutex(Set<String>())
     /// The hidden videos whose delete the server has not confirmed yet: it still lists them.
     private let pendingDeletes = Mutex(Set<String>())
+    /// Views whose stored answer has been looked for (once per mount each).
+    private let restoredViews = Mutex(Set<StoredView>())
     private let clock = ContinuousClock()
     private let logger: Logger
     /// How often the full listing is fetched whole even when reading from the top finds it
@@ -192,6 +194,7 @@ public final class VideoCatalog: Sendable {
     }
 
     private func fetched(_ filter: VideoFilter) async throws -> Listing {
+        restoreAnswer(of: filter)
         let now = clock.now
         let (ready, refresh) = entries.withLock { all -> (Listing?, Task<Listing, any Error>?) in
             var entry = all[filter] ?? Entry()
@@ -234,6 +237,7 @@ public final class VideoCatalog: Sendable {
                 entries.withLock { $0[filter] = Entry(listing: listing) }
                 // The same videos as before are stored already.
                 if filter == VideoFilter(), revision != previous?.revision { save(videos) }
+                if let view = StoredView(filter), revision != previous?.revision { saveAnswer(of: view, videos) }
                 return listing
             } catch {
                 entries.withLock { $0[filter]?.refresh = nil }
@@ -329,6 +333,38 @@ public final class VideoCatalog: Sendable {
         }
     }
 
+    /// A view's last answer from the store, served at once (stale, as the stored full listing is)
+    /// while its first fetch runs: a remount shows `by-tag/x` without waiting for the server,
+    /// and shows it when the server cannot be reached. The records are the full listing's.
+    private func restoreAnswer(of filter: VideoFilter) {
+        guard let store, let view = StoredView(filter), restoredViews.withLock({ $0.insert(view).inserted }),
+            let full = entries.withLock({ $0[filter] == nil ? $0[VideoFilter()]?.listing?.videos : nil }),
+            let numbers = store.answer(of: view)
+        else { return }
+        var answer = VideoTable.Builder(capacity: numbers.count)
+        for number in numbers {
+            if let position = full.position(of: number) { answer.append(row: position, of: full) }
+        }
+        let listing = Listing(videos: answer.build(), fetchedAt: clock.now - ttl - .seconds(1), isStale: true, revision: nextRevision())
+        entries.withLock { all in
+            if all[filter] == nil { all[filter] = Entry(listing: listing, restored: true) }
+        }
+    }
+
+    /// Stores a view's answer for the next mount, off the way of whoever waits for it.
+    private func saveAnswer(of view: StoredView, _ videos: VideoTable) {
+        guard let store else { return }
+        let numbers = videos.indices.map { videos.videoNo(at: $0) }
+        let logger = logger
+        Task.detached(priority: .utility) {
+            do {
+                try store.saveAnswer(of: view, numbers)
+            } catch {
+                logger.notice("could not save a view's answer for the next mount: \(error)")
+            }
+        }
+    }
+
     /// Saves the listing waiting to be saved now (a mount ending), and returns once it is.
     public func persistNow() async {
         let task = saving.withLock { $0.task }
@@ -343,7 +379,8 @@ public final class VideoCatalog: Sendable {
 
     /// The cached listing for `filter`, whatever its age, without any network call.
     public func cached(_ filter: VideoFilter = VideoFilter()) -> Listing? {
-        entries.withLock { $0[filter]?.listing }.map(withHidden)
+        restoreAnswer(of: filter)
+        return entries.withLock { $0[filter]?.listing }.map(withHidden)
     }
 
     /// Leaves `videoNos` out of every listing from now on (deleted, the server may not know yet).

@@ -110,6 +110,38 @@ struct ListingStoreTests {
 }
 
 extension ListingStoreTests {
+    @Test("a view's last answer is stored, and the next mount serves it at once, stale, while its fetch waits")
+    func viewAnswers() async throws {
+        let work = try TemporaryDirectory(prefix: "mavifs-listings")
+        defer { work.remove() }
+        let path = work.appending("a.sqlite")
+        let videos = Self.videos(20)
+        let tag = VideoFilter(tag: "t1")
+        let tagged = videos.filter { tag.matchesLocally($0) ?? true }
+        #expect(tagged.count >= 3)
+        let view = try #require(StoredView(tag))
+        #expect(StoredView(VideoFilter(videoNo: "VI1")) == nil && StoredView(VideoFilter()) == nil, "only views are kept")
+
+        let first = GatedListing(videos)
+        first.open()
+        let store = try ListingStore(path: path, logger: Self.logger)
+        let catalog = VideoCatalog(source: first, ttl: .seconds(60), store: store)
+        _ = try await catalog.list()
+        #expect(try await catalog.list(tag).videos == tagged)
+        try await waitUntil("the answer to be stored", timeout: 20) { store.answer(of: view) != nil }
+        #expect(store.answer(of: view) == tagged.map(\.videoNo))
+        await catalog.persistNow()
+
+        let second = GatedListing(videos)
+        let next = VideoCatalog(source: second, ttl: .seconds(60), store: try ListingStore(path: path, logger: Self.logger))
+        _ = try await next.list()
+        let restored = try await next.list(tag)
+        #expect(restored.videos == tagged && restored.isStale, "at once, while the server has not answered")
+        second.open()
+        let fresh = try await next.refreshed(tag)
+        #expect(fresh.videos == tagged && !fresh.isStale)
+    }
+
     @Test("a video deleted through the mount leaves the stored listing too, though the next refresh finds nothing new")
     func hiddenLeavesTheStore() async throws {
         let work = try TemporaryDirectory(prefix: "mavifs-listings")
@@ -159,7 +191,7 @@ final class GatedListing: VideoListingSource, Sendable {
             }
             if now { continuation.resume() }
         }
-        return videos
+        return videos.filter { filter.matchesLocally($0) ?? true }
     }
 
     func delete(videoNos: [String]) async throws {}

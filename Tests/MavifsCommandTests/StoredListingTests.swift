@@ -22,11 +22,18 @@ struct StoredListingTests {
                 return (try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any]) ?? [:]
             }
 
+            func parsed() async throws -> [String] {
+                try await run(["ls", mnt + "/by-status/PARSE"], timeout: 60).stdout.split(separator: "\n").map(String.init)
+            }
+
             var mount = try await fixture.mount(mnt, cache: cache)
             let before: [String]
+            let parsedBefore: [String]
             do {
                 before = try await names()
                 #expect(before.count == 60)
+                parsedBefore = try await parsed()
+                #expect(!parsedBefore.isEmpty)
                 try await waitUntil("the listing to be stored", timeout: 30) {
                     let folder = cache + "/listings"
                     return ((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []).contains { $0.hasSuffix(".sqlite") }
@@ -45,6 +52,7 @@ struct StoredListingTests {
                 let after = try await names()
                 let seconds = elapsedSeconds(since: start)
                 #expect(after == before, "the same names, in the same order")
+                #expect(try await parsed() == parsedBefore, "a view shows its last answer")
                 #expect(seconds < 10, "mounted and listed in \(seconds) s with the server silent")
                 let stored = try await status()
                 #expect(stored["listing_stored"] as? Bool == true, "\(stored)")
