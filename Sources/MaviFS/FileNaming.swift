@@ -53,17 +53,28 @@ public enum FileNaming {
     }
 
     /// ``nameList(for:)`` packed, made without holding every name as a string: each name is
-    /// made, packed and let go, and the packed table's index tells whether two collide. Only a
-    /// library where two do is named again the careful way (rare: a million videos named
-    /// without a collision never hold a million strings at once).
+    /// made, packed and let go, and the packed table's index finds those given twice, which alone
+    /// are made again with their number. Only when a number-suffixed name meets another name is
+    /// the library named the careful way, all names at once.
     public static func packedNames<Videos: RandomAccessCollection<Video>>(for videos: Videos) -> PackedStrings where Videos.Index == Int {
-        var packed = PackedStrings()
-        for video in videos {
-            packed.append(compose(safeBase(video), fileExtension(video), suffix: nil))
-            if packed.hasDuplicates { return PackedStrings(nameList(for: videos)) }
+        var plain = PackedStrings()
+        for video in videos { plain.append(compose(safeBase(video), fileExtension(video), suffix: nil)) }
+        guard plain.hasDuplicates else {
+            plain.fit()
+            return plain
         }
-        packed.fit()
-        return packed
+        var shared = Set<Int>()
+        for position in 0..<plain.count {
+            if let first = plain.firstPosition(of: plain[position]), first != position { shared.formUnion([first, position]) }
+        }
+        var names = PackedStrings()
+        for (position, video) in zip(0..<plain.count, videos) {
+            names.append(shared.contains(position)
+                ? compose(safeBase(video), fileExtension(video), suffix: collisionSuffix(video.videoNo)) : plain[position])
+        }
+        guard !names.hasDuplicates else { return PackedStrings(nameList(for: videos)) }
+        names.fit()
+        return names
     }
 
     /// The name in `by-id`: the video_no made safe, with the extension, within 255 bytes.

@@ -65,22 +65,24 @@ struct Folder: Sendable {
 
     /// The item called `name`, unless deleted.
     func item(named name: String) -> DirectoryItem? {
+        position(named: name).map { self[$0] }
+    }
+
+    /// Where the item called `name` is, unless deleted.
+    func position(named name: String) -> Int? {
         let position: Int?
         switch entries {
         case .items(_, let index): position = index[name]
         case .videos(let names, _, _, _): position = names.firstPosition(of: name)
         }
         guard let position, !removed.contains(position) else { return nil }
-        return self[position]
+        return position
     }
 
-    /// Where the item with `inode` is, unless deleted.
-    func position(ofInode inode: Inode) -> Int? {
+    func inode(at position: Int) -> Inode {
         switch entries {
-        case .items(let items, _):
-            return items.indices.first { items[$0].inode == inode && !removed.contains($0) }
-        case .videos(_, let inodes, _, _):
-            return inodes.indices.first { inodes[$0] == inode && !removed.contains($0) }
+        case .items(let items, _): items[position].inode
+        case .videos(_, let inodes, _, _): inodes[position]
         }
     }
 

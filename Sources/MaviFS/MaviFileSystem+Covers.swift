@@ -19,7 +19,7 @@ extension MaviFileSystem {
         }
         var items: [DirectoryItem] = []
         var seen = Set<String>()
-        for position in full.videos.indices where full.videos.hasCover(at: position) {
+        for position in full.videos.indices where full.videos.hasCover(at: position) && full.isShown(position) {
             let video = full.videos[position]
             let name = FileNaming.safeComponent(video.videoNo) + ".jpg"
             guard seen.insert(name).inserted else { continue }

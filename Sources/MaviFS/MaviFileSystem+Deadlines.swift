@@ -202,8 +202,8 @@ final class StalledVideos: Sendable {
 /// walks the whole library.
 final class FilteredFallbacks: Sendable {
     private struct Made {
-        /// The full listing's fetch, and how many videos it showed (fewer once some are hidden
-        /// by a delete, more when one is shown again).
+        /// The full listing's fetch, and how many videos it held. Videos deleted through the
+        /// mount since are left out by the hidden set the full listing carries now.
         var from: UInt64?
         var count = 0
         var listings: [VideoFilter: Listing] = [:]
@@ -213,7 +213,11 @@ final class FilteredFallbacks: Sendable {
 
     func listing(_ filter: VideoFilter, from full: Listing) -> Listing {
         let same = { (made: Made) in made.from == full.revision && made.count == full.videos.count }
-        if let hit = made.withLock({ same($0) ? $0.listings[filter] : nil }) { return hit }
+        if var hit = made.withLock({ same($0) ? $0.listings[filter] : nil }) {
+            // Deleted through the mount since it was made: left out as the full listing leaves them out.
+            hit.hidden = full.hidden
+            return hit
+        }
         var filtered = full
         filtered.videos = full.videos.keeping { filter.matchesLocally(full.videos[$0]) ?? false }
         made.withLock { made in

@@ -73,7 +73,11 @@ extension MaviFileSystem {
         case .byID:
             // A video uploaded since the last listing: look it up by id.
             let id = (name as NSString).deletingPathExtension
-            guard !id.isEmpty, let video = try await list(VideoFilter(videoNo: id)).videos.first else { return nil }
+            guard !id.isEmpty else { return nil }
+            let found = try await list(VideoFilter(videoNo: id))
+            // Not one deleted through the mount since (the answer may be older than the delete).
+            guard let position = found.videos.indices.first(where: found.isShown) else { return nil }
+            let video = found.videos[position]
             remember([video])
             let item = videoItem(video, view: .byID)
             return item.name == name ? item : nil

@@ -68,6 +68,11 @@ public final class MaviFileSystem: FileSystemOperations, Sendable {
 
     var session: FUSESession? { notifier.withLock { $0 } }
 
+    /// The name a video has in the mount's views, once the mount has named it.
+    public func fileName(of videoNo: String) -> String? {
+        state.withLock { $0.videos.name(of: videoNo) }
+    }
+
     public func initialize(_ connection: inout ConnectionSettings) {
         connection.want.insert([.readdirPlus, .readdirPlusAuto])
         // Contents of a video never change for the same size, so cached pages stay valid; the

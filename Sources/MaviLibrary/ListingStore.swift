@@ -22,7 +22,8 @@ public final class ListingStore: Sendable {
     }
 
     public let path: String
-    private let database: DatabaseQueue
+    /// A pool: a view's answer is read while a large listing is being saved, not after it.
+    private let database: DatabasePool
     private let logger: Logger
 
     public static func path(cacheDirectory: String, endpoint: String, namespace: String) -> String {
@@ -55,15 +56,15 @@ public final class ListingStore: Sendable {
         guard try Self.check(database) else { throw ListingStoreError.unusable(path) }
     }
 
-    private static func open(_ path: String) throws -> DatabaseQueue {
+    private static func open(_ path: String) throws -> DatabasePool {
         var configuration = Configuration()
         configuration.label = "mavifs.listings"
         configuration.busyMode = .timeout(10)
-        return try DatabaseQueue(path: path, configuration: configuration)
+        return try DatabasePool(path: path, configuration: configuration)
     }
 
     /// Makes the schema in an empty file; `false` when the file holds anything else, or is damaged.
-    private static func check(_ database: DatabaseQueue) throws -> Bool {
+    private static func check(_ database: DatabasePool) throws -> Bool {
         try database.write { db in
             let tables = try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
             if tables.isEmpty {

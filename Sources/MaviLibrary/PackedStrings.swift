@@ -97,10 +97,17 @@ public struct PackedStrings: Sendable, Equatable {
         bytes[range(position)].elementsEqual(string.utf8)
     }
 
-    /// Keeps the bytes' spare capacity small once nothing more is appended.
+    /// Keeps the spare capacity small once nothing more is appended: the bytes', and the
+    /// index's when it was made for many more strings than it holds.
     public mutating func fit() {
         bytes = Self.fitted(bytes)
         ends = Self.fitted(ends)
+        var size = 16
+        while count * 2 > size { size *= 2 }
+        if slots.count > size * 2 {
+            slots = [Int32](repeating: 0, count: size)
+            for position in ends.indices { insert(position) }
+        }
     }
 
     /// Room for `count` strings in all without the index growing on the way.

@@ -92,9 +92,11 @@ public struct Listing: Sendable {
         hidden.isEmpty || !hidden.contains(videos.videoNo(at: position))
     }
 
-    /// The positions of the videos shown, all of them when nothing is hidden (`nil`).
+    /// The positions of the videos shown; `nil` when the listing holds no hidden video (all of
+    /// them are shown).
     public var shownPositions: [Int]? {
-        hidden.isEmpty ? nil : videos.indices.filter(isShown)
+        guard hidden.contains(where: { videos.position(of: $0) != nil }) else { return nil }
+        return videos.indices.filter(isShown)
     }
 
     /// How many videos are shown.
@@ -129,13 +131,15 @@ public final class VideoCatalog: Sendable {
     /// the mount (encoding a large library takes a core for a while).
     public let saveDelay: Duration
     /// Videos no listing shows: deleted by this mount, whether or not the server has it yet.
-    /// They are taken out of the cached listings once, when hidden, and out of every listing
-    /// fetched later, so that reading a listing costs nothing more.
+    /// Listings fetched later leave them out; a cached listing keeps them until its next fetch
+    /// and carries this set (``Listing/hidden``), which whoever shows a listing must honour.
     private let hidden = Mutex(Set<String>())
     /// The hidden videos whose delete the server has not confirmed yet: it still lists them.
     private let pendingDeletes = Mutex(Set<String>())
     /// Views whose stored answer has been looked for (once per mount each).
     private let restoredViews = Mutex(Set<StoredView>())
+    /// Views' answers waiting to be stored (the latest of each), and the task storing them.
+    private let savingAnswers = Mutex<(pending: [StoredView: [String]], task: Task<Void, Never>?)>(([:], nil))
     private let clock = ContinuousClock()
     private let logger: Logger
     /// How often the full listing is fetched whole even when reading from the top finds it
@@ -169,8 +173,8 @@ public final class VideoCatalog: Sendable {
         }
     }
 
-    /// The videos matching `filter`, from the cache when younger than the TTL, without the
-    /// hidden ones.
+    /// The videos matching `filter`, from the cache when younger than the TTL, with the videos
+    /// to leave out (``Listing/hidden``).
     public func list(_ filter: VideoFilter = VideoFilter()) async throws -> Listing {
         withHidden(try await fetched(filter))
     }
@@ -233,7 +237,7 @@ public final class VideoCatalog: Sendable {
                 let revision = unchanged?.revision ?? nextRevision()
                 // The same videos keep the same array: what holds the previous one (the mount's
                 // names and folders) would otherwise hold a second copy of the library.
-                let listing = Listing(videos: videos, fetchedAt: clock.now, isStale: false, revision: revision)
+                let listing = Listing(videos: unchanged?.videos ?? videos, fetchedAt: clock.now, isStale: false, revision: revision)
                 entries.withLock { $0[filter] = Entry(listing: listing) }
                 // The same videos as before are stored already.
                 if filter == VideoFilter(), revision != previous?.revision { save(videos) }
@@ -343,7 +347,11 @@ public final class VideoCatalog: Sendable {
         else { return }
         var answer = VideoTable.Builder(capacity: numbers.count)
         for number in numbers {
-            if let position = full.position(of: number) { answer.append(row: position, of: full) }
+            // Only what the view would still show of the full listing's record (a video
+            // processed since is no longer in `by-status/UNPARSE`).
+            if let position = full.position(of: number), filter.matchesLocally(full[position]) ?? true {
+                answer.append(row: position, of: full)
+            }
         }
         let listing = Listing(videos: answer.build(), fetchedAt: clock.now - ttl - .seconds(1), isStale: true, revision: nextRevision())
         entries.withLock { all in
@@ -351,14 +359,29 @@ public final class VideoCatalog: Sendable {
         }
     }
 
-    /// Stores a view's answer for the next mount, off the way of whoever waits for it.
+    /// Stores a view's answer for the next mount, off the way of whoever waits for it; the
+    /// latest answer of a view is the one stored. An empty answer is not kept: a name looked up
+    /// under `by-tag/` that is no tag (a file manager's probe) must not stay in the store.
     private func saveAnswer(of view: StoredView, _ videos: VideoTable) {
-        guard let store else { return }
+        guard store != nil, !videos.isEmpty else { return }
         let numbers = videos.indices.map { videos.videoNo(at: $0) }
-        let logger = logger
-        Task.detached(priority: .utility) {
+        savingAnswers.withLock { saving in
+            saving.pending[view] = numbers
+            if saving.task == nil { saving.task = Task.detached(priority: .utility) { self.saveAnswers() } }
+        }
+    }
+
+    private func saveAnswers() {
+        while let (view, numbers) = savingAnswers.withLock({ saving -> (StoredView, [String])? in
+            guard let next = saving.pending.first else {
+                saving.task = nil
+                return nil
+            }
+            saving.pending[next.key] = nil
+            return (next.key, next.value)
+        }) {
             do {
-                try store.saveAnswer(of: view, numbers)
+                try store?.saveAnswer(of: view, numbers)
             } catch {
                 logger.notice("could not save a view's answer for the next mount: \(error)")
             }
@@ -370,6 +393,7 @@ public final class VideoCatalog: Sendable {
         let task = saving.withLock { $0.task }
         task?.cancel()
         await task?.value
+        await savingAnswers.withLock { $0.task }?.value
     }
 
     /// Whether the full listing is still the one a previous mount stored (no refresh has landed).

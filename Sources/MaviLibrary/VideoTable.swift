@@ -46,9 +46,10 @@ public struct VideoTable: Sendable {
     /// Whether `other` is this very table (one storage), not only equal to it.
     public func isSameStorage(as other: VideoTable) -> Bool { storage === other.storage }
 
-    /// The videos at `positions` kept, in order, copied as they are packed.
+    /// The videos for which `keep` holds of their position, in order, copied as they are packed.
     public func keeping(where keep: (Int) -> Bool) -> VideoTable {
-        var builder = Builder(capacity: count)
+        // No room reserved: what is kept may be a handful of a million.
+        var builder = Builder()
         // Runs of kept videos are copied whole: dropping one video of a million is two copies.
         var run: Int?
         for position in indices {
@@ -331,10 +332,10 @@ enum StoredStatus {
 
 extension VideoTable {
     /// The table without the videos numbered in `videoNos`; the table itself when it lists none
-    /// of them. A single number (an `rm`) is found by the index, without a pass over the table.
+    /// of them. Few numbers are found by the index, without making each video's number.
     public func removing(_ videoNos: Set<String>) -> VideoTable {
         let positions: Set<Int>
-        if videoNos.count <= 64, !storage.hasDuplicates {
+        if videoNos.count <= Swift.max(64, count / 8), !storage.hasDuplicates {
             positions = Set(videoNos.compactMap { position(of: $0) })
         } else {
             positions = Set(indices.filter { videoNos.contains(videoNo(at: $0)) })

@@ -21,11 +21,19 @@ enum MemoryArenas {
     static let releaseThreshold = 32 << 20
 
     /// Hands freed heap memory back to the system whenever more than ``releaseThreshold`` of it
-    /// has piled up, checked every `interval`, until cancelled.
+    /// has piled up since the last time, checked every `interval`, until cancelled. (What a trim
+    /// gives back stays counted as free, so the free bytes after a trim are the new floor.)
     static func releaseFreedMemory(every interval: Duration) async {
+        var floor = 0
         while !Task.isCancelled {
             try? await Task.sleep(for: interval)
-            if mallinfo2().fordblks > releaseThreshold { _ = malloc_trim(0) }
+            let free = mallinfo2().fordblks
+            if free > floor + releaseThreshold {
+                _ = malloc_trim(0)
+                floor = mallinfo2().fordblks
+            } else {
+                floor = min(floor, free)
+            }
         }
     }
 }

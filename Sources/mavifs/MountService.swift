@@ -139,6 +139,7 @@ struct MountService {
                                       defaultPermissions: options.allowOther, maxRead: 1 << 20, spliceReplies: true),
                 logger: logger("mavifs.fuse"))
             fs.attach(session)
+            publisher.setFileNames { [fs] in fs.fileName(of: $0) }
         } catch {
             firstRefresh?.cancel()
             warming?.cancel()

@@ -29,9 +29,8 @@ final class StatusPublisher: Sendable {
     private let metricsURL = Mutex<String?>(nil)
     private let task = Mutex<Task<Void, Never>?>(nil)
     private let refreshSource = Mutex<SignalSource?>(nil)
-    /// The names of the listing's videos, made once per listing (naming a library of a million
-    /// videos every two seconds while something downloads would take a core).
-    private let listingNames = Mutex<(revision: UInt64, names: [String: String])?>(nil)
+    /// A video's file name, as the mount shows it (set once the filesystem exists).
+    private let fileName = Mutex<(@Sendable (String) -> String?)?>(nil)
 
     init(identity: Identity, reader: VideoReader, catalog: VideoCatalog, deletes: DeleteQueue? = nil, events: RecentEvents, logger: Logger) {
         self.identity = identity
@@ -41,6 +40,10 @@ final class StatusPublisher: Sendable {
         self.events = events
         self.logger = logger
         path = MountStatusFiles.path(forMountpoint: identity.mountpoint)
+    }
+
+    func setFileNames(_ lookup: @escaping @Sendable (String) -> String?) {
+        fileName.withLock { $0 = lookup }
     }
 
     func setMetricsURL(_ url: String) {
@@ -87,15 +90,7 @@ final class StatusPublisher: Sendable {
         let stats = reader.stats()
         let listing = catalog.cached()
         let refreshes = catalog.refreshStats
-        var names: [String: String] = [:]
-        if !stats.downloadsInFlight.isEmpty, let listing {
-            names = listingNames.withLock { cached in
-                if let cached, cached.revision == listing.revision { return cached.names }
-                let made = FileNaming.names(for: Array(listing.videos))
-                cached = (listing.revision, made)
-                return made
-            }
-        }
+        let name = fileName.withLock { $0 }
         let age = listing.map { (ContinuousClock.now - $0.fetchedAt).components }.map { Double($0.seconds) + Double($0.attoseconds) * 1e-18 }
         return MountStatus(
             state: state, pid: getpid(), mountpoint: identity.mountpoint, endpoint: identity.endpoint, namespace: identity.namespace,
@@ -111,7 +106,7 @@ final class StatusPublisher: Sendable {
                 bytesFromNetwork: stats.bytesFromNetwork, bytesDownloaded: stats.bytesDownloaded, hitRatio: stats.hitRatio),
             downloads: stats.downloadsInFlight.map {
                 MountStatus.Download(
-                    videoNo: $0.videoNo, name: names[$0.videoNo], received: $0.received, size: $0.size, attempt: $0.attempt,
+                    videoNo: $0.videoNo, name: name?($0.videoNo), received: $0.received, size: $0.size, attempt: $0.attempt,
                     background: $0.background)
             },
             deletes: deletes.map { MountStatus.Deletes($0.stats()) },

@@ -44,7 +44,7 @@ struct PackedStringsTests {
         #expect(folder.item(named: "n3.mp4") == nil)
         folder.remove(at: 1)
         #expect(folder.item(named: "n2.mp4") == nil && folder.isRemoved(1) && folder.count == 3)
-        #expect(folder.position(ofInode: 12) == nil && folder.position(ofInode: 13) == 2)
+        #expect(folder.position(named: "n2.mp4") == nil && folder.position(named: "n5.mp4") == 2 && folder.inode(at: 2) == 13)
         let newer = Folder(names: PackedStrings(["n8.mp4"]), inodes: [11], table: table, rows: [8])
         #expect(folder.namesGone(from: newer) == ["n5.mp4"], "a deleted name was dropped when it was deleted")
     }
@@ -62,5 +62,18 @@ struct PackedNamesTests {
             let packed = FileNaming.packedNames(for: videos)
             #expect((0..<packed.count).map { packed[$0] } == FileNaming.nameList(for: videos))
         }
+    }
+}
+
+@Suite("Packed names of a library that shares names")
+struct SharedNamesTests {
+    @Test("videos sharing a name are told apart by number, as the careful naming does; the rest keep theirs")
+    func shared() {
+        var videos = (0..<3_000).map { Video(videoNo: "VI\($0)", videoName: "IMG_\($0 % 1_000).MOV", status: .parsed, blob: "x.mov") }
+        videos.append(Video(videoNo: "VI-unique", videoName: "beach", status: .parsed))
+        let packed = FileNaming.packedNames(for: videos)
+        #expect((0..<packed.count).map { packed[$0] } == FileNaming.nameList(for: videos))
+        #expect(packed[3_000] == "beach.mp4")
+        #expect(!packed.hasDuplicates)
     }
 }
