@@ -54,9 +54,11 @@ extension MaviClient {
     /// Every matching video, as ``allVideos(filter:size:maxConcurrentRequests:)`` finds them,
     /// handed to `body` in order as their pages join, so that a caller packing them keeps no
     /// array of records. `reserve` is told how many to expect once the first page has come.
+    /// A caller that drops a number it has seen already itself (a packed table's index does)
+    /// passes `unique: false`, and no set of a million numbers is kept here.
     public func forEachVideo(
         filter: VideoFilter = VideoFilter(), size: Int = APILimits.defaultPageSize, maxConcurrentRequests: Int = 5,
-        reserve: (Int) -> Void = { _ in }, _ body: (Video) -> Void
+        unique: Bool = true, reserve: (Int) -> Void = { _ in }, _ body: (Video) -> Void
     ) async throws {
         var size = size
         let first: VideoPage
@@ -82,7 +84,7 @@ extension MaviClient {
         // arrived early wait, so a large listing is not held twice (pages, then the result).
         reserve(total)
         var seen = Set<String>()
-        seen.reserveCapacity(total)
+        if unique { seen.reserveCapacity(total) }
         var waiting: [Int: [Video]] = [:]
         var joined = 0
         var lastJoinedCount = 0
@@ -93,7 +95,7 @@ extension MaviClient {
             while joined < end, let next = waiting.removeValue(forKey: joined + 1) {
                 joined += 1
                 lastJoinedCount = next.count
-                for video in next where seen.insert(video.videoNo).inserted { body(video) }
+                for video in next where !unique || seen.insert(video.videoNo).inserted { body(video) }
                 if next.count < perPage { end = joined }
             }
         }

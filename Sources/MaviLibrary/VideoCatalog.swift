@@ -42,7 +42,11 @@ extension MaviClient: VideoListingSource {
     /// Packed page by page: a library of a million videos is never held as records.
     public func table(matching filter: VideoFilter) async throws -> VideoTable {
         var builder = VideoTable.Builder()
-        try await forEachVideo(filter: filter, size: APILimits.largeListPageSize, reserve: { builder.reserve($0) }) { builder.append($0) }
+        // Each video once, even if the listing shifted while it was read: the table's own index
+        // tells a number seen already.
+        try await forEachVideo(filter: filter, size: APILimits.largeListPageSize, unique: false, reserve: { builder.reserve($0) }) { video in
+            if !builder.contains(video.videoNo) { builder.append(video) }
+        }
         return builder.build()
     }
 

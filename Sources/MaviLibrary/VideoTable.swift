@@ -108,6 +108,11 @@ extension VideoTable {
 
         public var count: Int { rows.count }
 
+        /// Whether a video numbered `videoNo` has been appended.
+        public func contains(_ videoNo: String) -> Bool {
+            numbers.firstPosition(of: videoNo) != nil
+        }
+
         public mutating func reserve(_ videos: Int) {
             rows.reserveCapacity(videos)
             numbers.reserve(videos)

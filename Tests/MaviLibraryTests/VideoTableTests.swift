@@ -94,6 +94,7 @@ struct VideoTableTests {
         builder.append(rows: 0..<10, of: VideoTable(videos))
         builder.append(contentsOf: videos[10...])
         #expect(builder.build() == VideoTable(videos), "copied rows pack as appended ones")
+        #expect(builder.contains("VI3") && builder.contains("VI19") && !builder.contains("VI20"))
     }
 }
 
