@@ -110,19 +110,20 @@ def unmount(path: str, process: subprocess.Popen | None) -> None:
         subprocess.run(["umount", "-l", path], stderr=subprocess.DEVNULL, timeout=30)
 
 
-def resident_mib(pid: int) -> float:
-    """VmRSS: what the process holds resident now."""
+def status_mib(pid: int, field: str) -> float:
+    """A memory figure of /proc/PID/status (VmRSS, VmHWM), in MiB."""
     with open(f"/proc/{pid}/status") as f:
         for line in f:
-            if line.startswith("VmRSS:"):
+            if line.startswith(field + ":"):
                 return int(line.split()[1]) / 1024
-    raise BenchError(f"no VmRSS for process {pid}")
+    raise BenchError(f"no {field} for process {pid}")
+
+
+def resident_mib(pid: int) -> float:
+    """VmRSS: what the process holds resident now."""
+    return status_mib(pid, "VmRSS")
 
 
 def peak_rss_mib(pid: int) -> float:
     """VmHWM: the most resident memory the process has had since it started."""
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    raise BenchError(f"no VmHWM for process {pid}")
+    return status_mib(pid, "VmHWM")

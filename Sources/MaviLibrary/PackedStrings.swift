@@ -100,8 +100,8 @@ public struct PackedStrings: Sendable, Equatable {
     /// Keeps the spare capacity small once nothing more is appended: the bytes', and the
     /// index's when it was made for many more strings than it holds.
     public mutating func fit() {
-        bytes = Self.fitted(bytes)
-        ends = Self.fitted(ends)
+        bytes = fitted(bytes)
+        ends = fitted(ends)
         var size = 16
         while count * 2 > size { size *= 2 }
         if slots.count > size * 2 {
@@ -182,12 +182,13 @@ public struct PackedStrings: Sendable, Equatable {
         for b in bytes { h = (h ^ UInt64(b)) &* 0x100_0000_01b3 }
         return Int(truncatingIfNeeded: h & 0x7fff_ffff_ffff_ffff)
     }
+}
 
-    /// `array` in storage of its own size (growth by doubling leaves up to half of it spare).
-    private static func fitted<Element>(_ array: [Element]) -> [Element] {
-        guard array.capacity > array.count + array.count / 16 else { return array }
-        return [Element](unsafeUninitializedCapacity: array.count) { buffer, initialized in
-            initialized = buffer.initialize(fromContentsOf: array)
-        }
+/// `array` in storage of its own size: packed listings and names live as long as their listing,
+/// and what growing by doubling left spare (up to half) would live as long.
+func fitted<Element>(_ array: [Element]) -> [Element] {
+    guard array.capacity > array.count + array.count / 16 else { return array }
+    return [Element](unsafeUninitializedCapacity: array.count) { buffer, initialized in
+        initialized = buffer.initialize(fromContentsOf: array)
     }
 }

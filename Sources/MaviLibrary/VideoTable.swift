@@ -200,16 +200,7 @@ extension VideoTable {
         fileprivate func storage() -> Storage {
             var numbers = numbers
             numbers.fit()
-            return Storage(bytes: Self.fitted(bytes), rows: Self.fitted(rows), numbers: numbers)
-        }
-
-        /// `array` in storage of its own size: a table lives as long as its listing, and what
-        /// growing by doubling left spare would live as long.
-        private static func fitted<Element>(_ array: [Element]) -> [Element] {
-            guard array.capacity > array.count + array.count / 16 else { return array }
-            return [Element](unsafeUninitializedCapacity: array.count) { buffer, initialized in
-                initialized = buffer.initialize(fromContentsOf: array)
-            }
+            return Storage(bytes: fitted(bytes), rows: fitted(rows), numbers: numbers)
         }
     }
 }
@@ -234,46 +225,32 @@ private enum RealField: Int {
 private struct PackedRow: Equatable {
     var start: Int
     var present: UInt32 = 0
-    var ends = FixedEnds()
-    var numbers = FixedNumbers()
-    var reals = FixedReals()
+    var ends = InlineValues<(UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32), UInt32>(zero: (0, 0, 0, 0, 0, 0, 0, 0, 0, 0))
+    var numbers = InlineValues<(Int64, Int64, Int64, Int64, Int64, Int64), Int64>(zero: (0, 0, 0, 0, 0, 0))
+    var reals = InlineValues<(Double, Double, Double), Double>(zero: (0, 0, 0))
 
     init(start: Int) {
         self.start = start
     }
 }
 
-/// Fixed-size arrays kept inline in a row (no allocation per video).
-private struct FixedEnds: Equatable {
-    private var storage: (UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32) = (0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
-    subscript(i: Int) -> UInt32 {
-        get { withUnsafeBytes(of: storage) { $0.load(fromByteOffset: i * 4, as: UInt32.self) } }
-        set { withUnsafeMutableBytes(of: &storage) { $0.storeBytes(of: newValue, toByteOffset: i * 4, as: UInt32.self) } }
-    }
-    static func == (a: FixedEnds, b: FixedEnds) -> Bool {
-        withUnsafeBytes(of: a.storage) { x in withUnsafeBytes(of: b.storage) { y in x.elementsEqual(y) } }
-    }
-}
+/// A fixed number of values kept inline in a row (no allocation per video), in a tuple of
+/// `Element`s: the ends of a row's texts, its integers, its reals.
+private struct InlineValues<Tuple: BitwiseCopyable & Sendable, Element: BitwiseCopyable>: Equatable, Sendable {
+    private var storage: Tuple
 
-private struct FixedNumbers: Equatable {
-    private var storage: (Int64, Int64, Int64, Int64, Int64, Int64) = (0, 0, 0, 0, 0, 0)
-    subscript(i: Int) -> Int64 {
-        get { withUnsafeBytes(of: storage) { $0.load(fromByteOffset: i * 8, as: Int64.self) } }
-        set { withUnsafeMutableBytes(of: &storage) { $0.storeBytes(of: newValue, toByteOffset: i * 8, as: Int64.self) } }
+    init(zero: Tuple) {
+        storage = zero
     }
-    static func == (a: FixedNumbers, b: FixedNumbers) -> Bool {
-        withUnsafeBytes(of: a.storage) { x in withUnsafeBytes(of: b.storage) { y in x.elementsEqual(y) } }
-    }
-}
 
-private struct FixedReals: Equatable {
-    private var storage: (Double, Double, Double) = (0, 0, 0)
-    subscript(i: Int) -> Double {
-        get { withUnsafeBytes(of: storage) { $0.load(fromByteOffset: i * 8, as: Double.self) } }
-        set { withUnsafeMutableBytes(of: &storage) { $0.storeBytes(of: newValue, toByteOffset: i * 8, as: Double.self) } }
+    subscript(i: Int) -> Element {
+        get { withUnsafeBytes(of: storage) { $0.load(fromByteOffset: i * MemoryLayout<Element>.stride, as: Element.self) } }
+        set { withUnsafeMutableBytes(of: &storage) { $0.storeBytes(of: newValue, toByteOffset: i * MemoryLayout<Element>.stride, as: Element.self) } }
     }
-    /// Bit for bit: two tables are equal when they were packed the same.
-    static func == (a: FixedReals, b: FixedReals) -> Bool {
+
+    /// Bit for bit (a tuple of one type has no padding): two tables are equal when they were
+    /// packed the same.
+    static func == (a: Self, b: Self) -> Bool {
         withUnsafeBytes(of: a.storage) { x in withUnsafeBytes(of: b.storage) { y in x.elementsEqual(y) } }
     }
 }
