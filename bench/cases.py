@@ -91,7 +91,10 @@ class Runner:
 
     def _measure(self, case: str, system: str, runs: int, once, fs: FileSystem | None = None) -> None:
         """Runs `once` (which returns one sample) `runs` times; a failure ends the case with its
-        message and, when the filesystem's process died, the last words of its log."""
+        message and, when the filesystem's process died, the last words of its log. A case left
+        out by BENCH_CASES is not run at all."""
+        if self.config.cases and case not in self.config.cases:
+            return
         samples = []
         try:
             for _ in range(runs):
@@ -230,10 +233,10 @@ class Runner:
                 raise BenchError(f"the first {len(data)} bytes differ from the video's")
 
         def settle():
-            """With the limits on (a WAN profile), downloads by video_no are 12 a sliding minute per
+            """With the limits on (a WAN profile, or BENCH_RATE_LIMITS), downloads by video_no are 12 a sliding minute per
             key, so what an earlier mount spent would tax this pass: each pass starts when the
             server's window holds none, so that every pass (and run) starts with the same allowance."""
-            if self.config.wan and isinstance(fs, Mavifs):
+            if self.config.rate_limits and isinstance(fs, Mavifs):
                 fs.unmount()
                 print(f"  (waiting {DOWNLOAD_WINDOW} s for the server's download window to empty)", flush=True)
                 time.sleep(DOWNLOAD_WINDOW)

@@ -1,6 +1,7 @@
 """Settings of one benchmark run, from the environment (see scripts/bench)."""
 
 import os
+import shlex
 from dataclasses import dataclass, field
 
 from shaper import PROFILES, Profile
@@ -28,6 +29,9 @@ class Config:
     link: str = "loopback"    # BENCH_LINK
     small_videos: int = 30    # BENCH_SMALL_VIDEOS: the "each of N small videos" cases
     deletes: int = 1000       # BENCH_DELETES: videos removed by find -delete (WAN modes, limits on); 0 skips
+    cases: set = field(default_factory=set)  # BENCH_CASES: only these case ids (empty: all)
+    mavifs_args: list = field(default_factory=list)  # BENCH_MAVIFS_ARGS: more options of mavifs mount
+    limits_on_loopback: bool = False  # BENCH_RATE_LIMITS=1: the server's limits on over loopback too
 
     # Sizes of the generated videos: each is a short high-bitrate clip looped with -c copy.
     clip_seconds: int = 10    # the clip looped into the large videos (about 9 MB a second)
@@ -51,9 +55,18 @@ class Config:
     def wan(self) -> bool:
         return self.profile is not None
 
+    @property
+    def rate_limits(self) -> bool:
+        """Whether the server enforces the documented limits: always over a WAN profile, as the
+        real service does, and on loopback when asked for."""
+        return self.wan or self.limits_on_loopback
+
     def results_name(self, date: str) -> str:
-        """bench/results/<date>.md on loopback, <date>-<profile>.md over a WAN profile."""
-        return date if not self.wan else f"{date}-{self.link}"
+        """bench/results/<date>.md on loopback (<date>-limits.md with the limits on),
+        <date>-<profile>.md over a WAN profile."""
+        if self.wan:
+            return f"{date}-{self.link}"
+        return f"{date}-limits" if self.limits_on_loopback else date
 
     @property
     def results_dir(self) -> str:
@@ -79,13 +92,16 @@ def from_environment(root: str) -> Config:
     deletes = int(os.environ.get("BENCH_DELETES", "1000"))
     if small_videos < 1:
         raise SystemExit("BENCH_SMALL_VIDEOS must be at least 1")
+    cases = {c.strip() for c in os.environ.get("BENCH_CASES", "").split(",") if c.strip()}
     binary = os.environ.get("MAVIFS_BINARY") or os.path.join(root, ".build", "release", "mavifs")
     config = Config(
         root=root, mavifs=binary, quick=quick, runs=runs, library_size=library_size, systems=systems,
         drop_caches=os.environ.get("BENCH_DROP_CACHES", "0") not in ("", "0"),
         # A WAN run has its own results file and leaves the README's (loopback) table alone.
-        update_readme=not quick and link == "loopback" and os.environ.get("BENCH_UPDATE_README", "1") not in ("", "0"),
-        link=link, small_videos=small_videos, deletes=max(0, deletes))
+        update_readme=not quick and link == "loopback" and os.environ.get("BENCH_RATE_LIMITS", "0") in ("", "0") and os.environ.get("BENCH_UPDATE_README", "1") not in ("", "0"),
+        link=link, small_videos=small_videos, deletes=max(0, deletes), cases=cases,
+        mavifs_args=shlex.split(os.environ.get("BENCH_MAVIFS_ARGS", "")),
+        limits_on_loopback=os.environ.get("BENCH_RATE_LIMITS", "0") not in ("", "0"))
     if quick:
         # Same shapes, a tenth of the bytes: 2-second clips (about 18 MB).
         config.clip_seconds = 2

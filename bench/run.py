@@ -65,6 +65,8 @@ def describe_sizes(found: dict) -> str:
 
 
 def describe_link(config: Config) -> str:
+    if not config.wan and config.rate_limits:
+        return ("Link: loopback, straight to `mavifs serve` with its documented rate limits on; mavifs paces itself")
     if not config.wan:
         return ("Link: loopback, straight to `mavifs serve --no-rate-limits`; mavifs mounted with --no-pacing")
     return (f"Link: the shaping proxy (bench/shaper.py), profile {config.profile.describe()}; every filesystem and "
@@ -83,6 +85,9 @@ def main() -> int:
         sys.exit("bench: run as root (it mounts filesystems and drops caches)")
     if not os.path.exists(config.mavifs):
         sys.exit(f"bench: no mavifs binary at {config.mavifs} (scripts/bench builds it)")
+    unknown = config.cases - {case.id for case in CASES}
+    if unknown:
+        sys.exit(f"bench: BENCH_CASES names unknown cases {sorted(unknown)}; known: {[case.id for case in CASES]}")
     signal.signal(signal.SIGTERM, _interrupt)
     if os.environ.get("BENCH_MODE", "") == "library":
         import library
@@ -152,6 +157,7 @@ def main() -> int:
                 if results.error(c.id, s)]
     document = "\n".join([
         f"# Benchmark results, {date}{f', {config.link}' if config.wan else ''}"
+        f"{', loopback with the rate limits on' if config.limits_on_loopback and not config.wan else ''}"
         f"{' (quick mode: small sizes)' if config.quick else ''}",
         "",
         *[f"- {line}" for line in machine(config)],

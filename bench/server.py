@@ -58,7 +58,7 @@ class Server:
         """Starts the server (and, in a WAN mode unless shaped is False, the proxy in front of it).
         On loopback the rate limits are off unless rate_limits says otherwise; over a WAN profile
         they are on, as on the real service."""
-        limits = [] if (self.config.wan if rate_limits is None else rate_limits) else ["--no-rate-limits"]
+        limits = [] if (self.config.rate_limits if rate_limits is None else rate_limits) else ["--no-rate-limits"]
         argv = [self.config.mavifs, "serve", "--library", self.library, "--port", "0", *limits, *options]
         env = {k: v for k, v in os.environ.items() if k != "MAVI_API_KEY"}
         with open(self.log, "a") as log:

@@ -70,11 +70,13 @@ class Mavifs(FileSystem):
     allow_delete = False   # the delete case mounts with --allow-delete
 
     def argv(self, namespace: str) -> list:
-        # Over a WAN profile the server enforces the documented limits, so mavifs paces itself.
-        pacing = ["--pacing"] if self.config.wan else ["--no-pacing"]
+        # Where the server enforces the documented limits (over a WAN profile, or on loopback with
+        # BENCH_RATE_LIMITS), mavifs paces itself, as it does against the real service.
+        pacing = ["--pacing"] if self.config.rate_limits else ["--no-pacing"]
         return [self.config.mavifs, "mount", self.mountpoint, "--endpoint", self.server.endpoint,
                 "--namespace", namespace, "--api-key-file", self.server.key_file, *pacing,
-                "--cache-dir", self.cache_dir, "--cache-max-size", "8G", "-f", *(["--allow-delete"] if self.allow_delete else [])]
+                "--cache-dir", self.cache_dir, "--cache-max-size", "8G", "-f", *(["--allow-delete"] if self.allow_delete else []),
+                *self.config.mavifs_args]
 
     def path(self, video: Video) -> str:
         return os.path.join(self.mountpoint, "by-id", f"{video.video_no}.mp4")

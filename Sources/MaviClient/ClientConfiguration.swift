@@ -19,6 +19,9 @@ public struct ClientConfiguration: Sendable {
     public var retry: RetryPolicy
     public var pacing: Pacing
     public var userAgent: String
+    /// Connections kept to one host at most (more requests wait for one): ranged reads run many
+    /// requests side by side, each on a connection of its own, besides the API's own calls.
+    public var connectionsPerHost: Int
     /// The clock that pacing, retry backoff and a body's idle limit wait on, and retry deadlines
     /// are kept on (tests move one by hand).
     public var clock: TimeSource
@@ -32,6 +35,7 @@ public struct ClientConfiguration: Sendable {
         retry: RetryPolicy = .standard,
         pacing: Pacing = .documented,
         userAgent: String = "mavifs",
+        connectionsPerHost: Int = 16,
         clock: TimeSource = .continuous
     ) {
         self.endpoint = endpoint
@@ -42,6 +46,7 @@ public struct ClientConfiguration: Sendable {
         self.retry = retry
         self.pacing = pacing
         self.userAgent = userAgent
+        self.connectionsPerHost = connectionsPerHost
         self.clock = clock
     }
 }

@@ -26,7 +26,7 @@ public final class MaviClient: Sendable {
     public convenience init(configuration: ClientConfiguration, logger: Logger = Logger(label: "mavifs.client")) {
         let http = HTTPClient(
             eventLoopGroup: HTTPClient.defaultEventLoopGroup,
-            configuration: Self.httpConfiguration(configuration.timeouts)
+            configuration: Self.httpConfiguration(configuration.timeouts, connectionsPerHost: configuration.connectionsPerHost)
         )
         self.init(configuration: configuration, http: http, ownsHTTPClient: true, logger: logger)
     }
@@ -71,7 +71,7 @@ public final class MaviClient: Sendable {
         return result
     }
 
-    static func httpConfiguration(_ timeouts: Timeouts) -> HTTPClient.Configuration {
+    static func httpConfiguration(_ timeouts: Timeouts, connectionsPerHost: Int) -> HTTPClient.Configuration {
         var configuration = HTTPClient.Configuration(
             redirectConfiguration: .follow(max: 5, allowCycles: false),
             timeout: .init(
@@ -86,10 +86,10 @@ public final class MaviClient: Sendable {
         // and its overall deadline) decides what follows. Left on, the pool would retry on its own
         // until the connect timeout, so each attempt at a wrong port would cost that timeout.
         configuration.connectionPool.retryConnectionEstablishment = false
-        // Ranged reads run up to 16 requests side by side, each on a connection of its own, and
-        // the first read of a video should find a warm one: kept while idle, as long as the
-        // server keeps it.
-        configuration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = 16
+        // Ranged reads run many requests side by side, each on a connection of its own, and the
+        // first read of a video should find a warm one: kept while idle, as long as the server
+        // keeps it.
+        configuration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = max(connectionsPerHost, 1)
         configuration.connectionPool.idleTimeout = TimeAmount(min(timeouts.connectionIdle, .seconds(120)))
         return configuration
     }

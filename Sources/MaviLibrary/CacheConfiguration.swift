@@ -56,8 +56,8 @@ public struct CacheConfiguration: Sendable {
         downloadRetryDelay: Duration = .seconds(1),
         failureCooldown: Duration = .seconds(30),
         maxBackgroundDownloads: Int = 2,
-        maxConcurrentRangeFetches: Int = 16,
-        maxReadAhead: Int = 64 << 20,
+        maxConcurrentRangeFetches: Int = CacheConfiguration.defaultRangeFetches,
+        maxReadAhead: Int = CacheConfiguration.defaultMaxReadAhead,
         maxRangeRequest: Int = 8 << 20,
         maxInFlightReadBytes: Int = 64 << 20,
         flushInterval: Duration = .seconds(10)
@@ -77,6 +77,13 @@ public struct CacheConfiguration: Sendable {
         self.maxInFlightReadBytes = maxInFlightReadBytes
         self.flushInterval = flushInterval
     }
+
+    /// Enough requests side by side to fill a 50 MB/s link whose connections are capped at 3 MB/s
+    /// each (a long route, or a CDN's per-connection limit), with room for reads that jump.
+    public static let defaultRangeFetches = 24
+    /// Read-ahead is written to the cache file, not held in memory: it may run as far ahead as the
+    /// link needs to keep all its requests busy (at 50 MB/s and 1.5 s a request, about 75 MB).
+    public static let defaultMaxReadAhead = 128 << 20
 
     /// `$XDG_CACHE_HOME/mavifs`, else `~/.cache/mavifs`.
     public static func defaultDirectory(environment: [String: String] = ProcessInfo.processInfo.environment) -> String {

@@ -45,10 +45,18 @@ final class OriginMeter: Sendable {
         }
     }
 
+    /// What a request asks for before its origin's link is known: small enough that a window's
+    /// first requests run side by side even where each connection is slow, and large enough
+    /// that a fast link is not held back until the first replies have measured it.
+    static let firstRequestBytes = 2 << 20
+
     /// Blocks per request to `origin`: as many as one reply brings in the time it should last,
-    /// between 1 and `maxBlocks`; `maxBlocks` before anything is known.
+    /// between 1 and `maxBlocks`; ``firstRequestBytes`` (at least one block) before anything is
+    /// known.
     func requestBlocks(origin: String, blockSize: Int, maxBlocks: Int) -> Int {
-        guard let reading = reading(of: origin) else { return maxBlocks }
+        guard let reading = reading(of: origin) else {
+            return min(max(Self.firstRequestBytes / max(blockSize, 1), 1), max(maxBlocks, 1))
+        }
         return Self.requestBlocks(for: reading, blockSize: blockSize, maxBlocks: maxBlocks)
     }
 

@@ -30,19 +30,45 @@ struct CacheOptions: ParsableArguments {
     @Option(help: ArgumentHelp("The unit of caching and of ranged reads; 1M to 8M suit videos. Default: 4M.", valueName: "size"))
     var cacheBlockSize: ByteSize?
 
+    @Option(help: ArgumentHelp(
+        "How far ahead of a sequential reader ranged requests may fetch (it grows to this while the reader keeps up). Default: 128M.",
+        valueName: "size"))
+    var readAhead: ByteSize?
+
+    @Option(help: ArgumentHelp(
+        "Ranged requests in flight at once over all videos, each on a connection of its own: over a long link they add up. Default: 24.",
+        valueName: "count"))
+    var rangeRequests: Int?
+
     @Option(help: .hidden)
     var cacheFlushInterval: Double = 10
 
     static let defaultBlockSize = ByteSize(bytes: 4 << 20)
+    static let defaultReadAhead = ByteSize(bytes: Int64(CacheConfiguration.defaultMaxReadAhead))
+    static let rangeRequestLimits = 1...64
 
     func validate() throws {
         if let cacheBlockSize { try Self.checkBlockSize(cacheBlockSize, origin: "--cache-block-size") }
+        if let readAhead { try Self.checkReadAhead(readAhead, origin: "--read-ahead") }
+        if let rangeRequests { try Self.checkRangeRequests(rangeRequests, origin: "--range-requests") }
         guard cacheFlushInterval > 0 else { throw ValidationError("--cache-flush-interval must be positive") }
     }
 
     private static func checkBlockSize(_ size: ByteSize, origin: String) throws {
         guard (64 << 10...64 << 20).contains(size.bytes) else {
             throw SettingsError("cache_block_size (\(origin)) must be between 64K and 64M")
+        }
+    }
+
+    private static func checkReadAhead(_ size: ByteSize, origin: String) throws {
+        guard (1 << 20...4 << 30).contains(size.bytes) else {
+            throw SettingsError("read_ahead (\(origin)) must be between 1M and 4G")
+        }
+    }
+
+    private static func checkRangeRequests(_ count: Int, origin: String) throws {
+        guard rangeRequestLimits.contains(count) else {
+            throw SettingsError("range_requests (\(origin)) must be between \(rangeRequestLimits.lowerBound) and \(rangeRequestLimits.upperBound)")
         }
     }
 
@@ -60,8 +86,16 @@ struct CacheOptions: ParsableArguments {
             "cache_block_size", flag: cacheBlockSize, config: config, read: config.size, default: Self.defaultBlockSize,
             describe: \.defaultValueDescription)
         try Self.checkBlockSize(blockSize, origin: config.origin("cache_block_size") ?? "--cache-block-size")
+        let readAhead = try report.pick(
+            "read_ahead", flag: readAhead, config: config, read: config.size, default: Self.defaultReadAhead,
+            describe: \.defaultValueDescription)
+        try Self.checkReadAhead(readAhead, origin: config.origin("read_ahead") ?? "--read-ahead")
+        let rangeRequests = try report.pick(
+            "range_requests", flag: rangeRequests, config: config, read: config.int, default: CacheConfiguration.defaultRangeFetches)
+        try Self.checkRangeRequests(rangeRequests, origin: config.origin("range_requests") ?? "--range-requests")
         return CacheConfiguration(
             directory: directory, maxBytes: maxSize?.bytes, blockSize: Int(blockSize.bytes),
+            maxConcurrentRangeFetches: rangeRequests, maxReadAhead: Int(readAhead.bytes),
             flushInterval: .milliseconds(Int(cacheFlushInterval * 1000)))
     }
 }

@@ -115,6 +115,8 @@ struct MountCommand: AsyncParsableCommand {
         let listTTL = try report.pick("list_ttl", flag: listTTL, config: values, read: values.int, default: 60)
         guard listTTL >= 0 else { throw SettingsError("list_ttl (\(values.origin("list_ttl") ?? "--list-ttl")) must be zero or more seconds") }
         var cacheConfiguration = try cache.makeConfiguration(config: values, report: &report)
+        // Every ranged request its own connection, and a few more for the API and warm spares.
+        clientConfiguration.connectionsPerHost = max(clientConfiguration.connectionsPerHost, cacheConfiguration.maxConcurrentRangeFetches + 4)
         let metricsAddress = try report.pickOptional("metrics_addr", flag: metricsAddr, config: values, read: { key in
             try values.string(key).map { text in
                 guard let address = MetricsAddress(argument: text) else {
