@@ -2,8 +2,11 @@ import MaviAPI
 import MaviClient
 
 extension VideoReader {
-    /// Connections kept open to each origin known to honour Range, besides those in use.
-    static let spareConnections = 2
+    /// Connections kept open to each origin known to honour Range, besides those in use. A
+    /// player's first moments take four at once: the first block, its read-ahead, and at the jump
+    /// to the index at the end of the file, the request from the jump and the one for the bytes
+    /// before it in its block. Each connection opened then would cost a round trip more.
+    static let spareConnections = 4
     /// How often they are opened again: before the pool closes idle connections (two minutes).
     static let warmingInterval: Duration = .seconds(100)
 
@@ -11,9 +14,9 @@ extension VideoReader {
     /// Range, until cancelled: the first read of a video, and a jump within it while an earlier
     /// request still streams, find a connection ready instead of paying for a new one (a round
     /// trip more: 150 ms over a 75 ms link). An origin not known yet is probed by the same
-    /// requests, so that it is known before the first read. Costs two one-byte requests per
-    /// origin every 100 s, never to the rate-limited download endpoint; an origin known to ignore
-    /// Range is left alone.
+    /// requests, so that it is known before the first read. Costs one one-byte request per spare
+    /// connection and origin every 100 s, never to the rate-limited download endpoint; an origin
+    /// known to ignore Range is left alone.
     ///
     /// `first` is a round already under way (``warmConnections(for:within:)``), waited for before
     /// the next.
@@ -48,7 +51,8 @@ extension VideoReader {
         return round
     }
 
-    /// Two connections to each origin of `videos` not known to ignore Range, probing it on the way.
+    /// ``spareConnections`` connections to each origin of `videos` not known to ignore Range,
+    /// probing it on the way.
     private func warmingRound(_ videos: [Video]) async {
         for source in warmableSources(videos) {
             switch await client.warmConnections(to: source.url, count: Self.spareConnections) {
