@@ -183,6 +183,9 @@ private struct Report {
             }
         }
         if let deletes = status.deletes { lines.append(contentsOf: Self.deleteLines(deletes)) }
+        if let thumbnails = status.thumbnails {
+            lines.append("  thumbnails \(thumbnails.written) written to the desktop's thumbnail cache\(thumbnails.failed > 0 ? ", \(thumbnails.failed) failed (see the log)" : "")")
+        }
         if let metrics = status.metricsURL { lines.append("  metrics    \(metrics)") }
         lines.append(contentsOf: errorLines(status))
         return lines.joined(separator: "\n")
