@@ -80,8 +80,8 @@ final class InodeTable: Sendable {
     func node(_ inode: Inode) -> Node? {
         state.withLock { s in
             if inode >= Self.sharedThumbnailBase {
-                let k = Int(inode - Self.sharedThumbnailBase)
-                return k < s.sharedThumbnails.count ? .sharedThumbnail(s.sharedThumbnails[k]) : nil
+                let k = inode - Self.sharedThumbnailBase
+                return k < UInt64(s.sharedThumbnails.count) ? .sharedThumbnail(s.sharedThumbnails[Int(k)]) : nil
             }
             switch inode % 3 {
             case 1: return s.viewsByInode[inode].map(Node.directory)
