@@ -93,6 +93,30 @@ struct DesktopThumbnailsTests {
         }
     }
 
+    @Test("a video deleted elsewhere takes its thumbnail with it when the folder is listed again")
+    func removedWhenGoneFromTheListing() async throws {
+        let home = try TemporaryDirectory(prefix: "mavifs-thumbs-gone")
+        defer { home.remove() }
+        let cache = ThumbnailCache(root: home.appending("thumbnails"))
+        try await MountedLibrary.with(Self.samples, listTTL: .seconds(1), thumbnails: cache) { lib in
+            let names = try await lib.directoryNames("all")
+            let thumbnails = try names.map { cache.path(forURI: try FileURI.uri(forPath: lib.path("all/" + $0)), size: .large) }
+            _ = try await ServerHarness.poll("the thumbnails of all/", within: .seconds(30)) {
+                thumbnails.allSatisfy { FileManager.default.fileExists(atPath: $0) } ? true : nil
+            }
+            let gone = try #require(names.first { $0.hasPrefix("plain") })
+            let videoNo = try await blocking { try xattr(lib.path("all/" + gone), "user.mavi.video_no") }
+            try await lib.client.deleteVideos([videoNo])
+            // Listed again until the listing (trusted for a second) no longer shows it.
+            _ = try await ServerHarness.poll("\(gone) to leave all/", within: .seconds(30)) {
+                try await lib.directoryNames("all").contains(gone) ? nil : true
+            }
+            for (name, thumbnail) in zip(names, thumbnails) {
+                #expect(FileManager.default.fileExists(atPath: thumbnail) == (name != gone), "\(name)")
+            }
+        }
+    }
+
     @Test("user.xdg.tags, user.xdg.comment, user.xdg.origin.url and user.mime_type, as getfattr reads them")
     func desktopAttributes() async throws {
         try await MountedLibrary.with(Self.samples) { lib in
