@@ -117,6 +117,20 @@ struct DesktopThumbnailsTests {
         }
     }
 
+    @Test("GIO tells each file's type from its name: asking everything of every file reads no video byte")
+    func typesWithoutSniffing() async throws {
+        try await MountedLibrary.with(Self.samples) { lib in
+            lib.server.server.resetStats()
+            for name in try await lib.directoryNames("all") {
+                let info = try await run(["gio", "info", lib.path("all/" + name)], timeout: 20)
+                #expect(info.stdout.contains("standard::content-type: video/mp4"), "\(info.stdout)")
+            }
+            let listed = try await run(["gio", "list", "-a", "standard::content-type,standard::fast-content-type", lib.path("all")], timeout: 20)
+            #expect(listed.succeeded)
+            #expect(Self.videoBytesFetched(lib.server.server) == 0)
+        }
+    }
+
     @Test("user.xdg.tags, user.xdg.comment, user.xdg.origin.url and user.mime_type, as getfattr reads them")
     func desktopAttributes() async throws {
         try await MountedLibrary.with(Self.samples) { lib in
