@@ -41,6 +41,8 @@ final class DesktopThumbnails: Sendable {
         /// Paths removed while their job waited or ran: their thumbnails must not come back.
         var gone = Set<String>()
         var written = 0
+        /// Found current in the cache (made by an earlier mount), so not written again.
+        var current = 0
         var failed = 0
     }
 
@@ -51,8 +53,8 @@ final class DesktopThumbnails: Sendable {
         self.logger = logger
     }
 
-    /// Thumbnails written and failed since the mount started.
-    var counts: (written: Int, failed: Int) { state.withLock { ($0.written, $0.failed) } }
+    /// Thumbnails written, found current and failed since the mount started.
+    var counts: ThumbnailCounts { state.withLock { ThumbnailCounts(written: $0.written, current: $0.current, failed: $0.failed) } }
 
     /// Queues the files not done or queued already; starts workers as needed.
     func enqueue(_ jobs: some Sequence<Job>) {
@@ -117,7 +119,10 @@ final class DesktopThumbnails: Sendable {
                 uri: try FileURI.uri(forPath: job.path), mtime: job.mtime, size: UInt64(max(0, job.video.size ?? 0)),
                 mimeType: VideoTypes.mimeType(ofExtension: (job.path as NSString).pathExtension),
                 movieLength: job.video.duration.map(Int.init))
-            if ThumbnailSize.allCases.allSatisfy({ cache.isCurrent(facts, size: $0) }) { return true }
+            if ThumbnailSize.allCases.allSatisfy({ cache.isCurrent(facts, size: $0) }) {
+                state.withLock { $0.current += 1 }
+                return true
+            }
             let cover = try await covers.coverFile(for: job.video)
             guard !state.withLock({ $0.gone.contains(job.path) }) else { return false }
             try cache.write(from: cover, facts: facts)
@@ -134,4 +139,11 @@ final class DesktopThumbnails: Sendable {
             return false
         }
     }
+}
+
+/// What the thumbnail writer has done since the mount started, per file of the mount.
+public struct ThumbnailCounts: Sendable, Equatable {
+    public var written: Int
+    public var current: Int
+    public var failed: Int
 }

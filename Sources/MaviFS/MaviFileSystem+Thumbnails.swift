@@ -17,9 +17,9 @@ extension MaviFileSystem {
         desktopThumbnails.withLock { $0 = DesktopThumbnails(mountpoint: mountpoint, cache: cache, covers: covers, logger: logger) }
     }
 
-    /// Thumbnails written and failed since they were turned on.
-    public var thumbnailCounts: (written: Int, failed: Int) {
-        desktopThumbnails.withLock { $0 }?.counts ?? (0, 0)
+    /// What the thumbnail writer did since it was turned on.
+    public var thumbnailCounts: ThumbnailCounts {
+        desktopThumbnails.withLock { $0 }?.counts ?? ThumbnailCounts(written: 0, current: 0, failed: 0)
     }
 
     /// Queues the thumbnails of a folder of videos just listed; returns at once.

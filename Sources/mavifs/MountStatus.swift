@@ -46,6 +46,8 @@ struct MountStatus: Codable, Sendable, Equatable {
 
     struct Thumbnails: Codable, Sendable, Equatable {
         var written: Int
+        /// Found current in the thumbnail cache (made by an earlier mount) and left as they were.
+        var current: Int
         var failed: Int
     }
 

@@ -31,7 +31,7 @@ final class StatusPublisher: Sendable {
     private let refreshSource = Mutex<SignalSource?>(nil)
     /// A video's file name, as the mount shows it (set once the filesystem exists).
     private let fileName = Mutex<(@Sendable (String) -> String?)?>(nil)
-    private let thumbnailCounts = Mutex<(@Sendable () -> (written: Int, failed: Int))?>(nil)
+    private let thumbnailCounts = Mutex<(@Sendable () -> ThumbnailCounts)?>(nil)
 
     init(identity: Identity, reader: VideoReader, catalog: VideoCatalog, deletes: DeleteQueue? = nil, events: RecentEvents, logger: Logger) {
         self.identity = identity
@@ -48,7 +48,7 @@ final class StatusPublisher: Sendable {
     }
 
     /// Turns on the thumbnails line: `counts` tells how many were written and failed.
-    func setThumbnailCounts(_ counts: @escaping @Sendable () -> (written: Int, failed: Int)) {
+    func setThumbnailCounts(_ counts: @escaping @Sendable () -> ThumbnailCounts) {
         thumbnailCounts.withLock { $0 = counts }
     }
 
@@ -117,8 +117,8 @@ final class StatusPublisher: Sendable {
             },
             deletes: deletes.map { MountStatus.Deletes($0.stats()) },
             thumbnails: thumbnailCounts.withLock { $0 }.map { counts in
-                let (written, failed) = counts()
-                return MountStatus.Thumbnails(written: written, failed: failed)
+                let now = counts()
+                return MountStatus.Thumbnails(written: now.written, current: now.current, failed: now.failed)
             },
             recentEvents: events.snapshot)
     }

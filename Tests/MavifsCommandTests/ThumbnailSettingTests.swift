@@ -52,6 +52,35 @@ struct ThumbnailSettingTests {
         }
     }
 
+    @Test("times stay the same across remounts, so the next mount finds every thumbnail current and writes none again")
+    func stableAcrossRemounts() async throws {
+        try await withUploads { server in
+            // One home for both mounts: the same mount point, cache folder and thumbnail cache.
+            let home = try TemporaryDirectory(prefix: "mavifs-cmd-remount")
+            defer { home.remove() }
+            var first: [String] = []
+            for round in 0..<2 {
+                try await BinaryMount.with(server: server, home: home.path) { mount in
+                    let times = try await mount.tool(["sh", "-c", "cd \"$1\"/all && stat -c '%n %Y %s' *", "sh", mount.mountpoint])
+                    #expect(times.succeeded)
+                    let lines = times.stdout.split(separator: "\n").map(String.init).sorted()
+                    #expect(lines.count == 2)
+                    let counts = try await ServerHarness.poll("both thumbnails made or found", within: .seconds(30)) { () -> [String: Int]? in
+                        let counts = try await mount.status()["thumbnails"] as? [String: Int] ?? [:]
+                        return (counts["written"] ?? 0) + (counts["current"] ?? 0) >= 2 ? counts : nil
+                    }
+                    if round == 0 {
+                        first = lines
+                        #expect(counts["written"] == 2)
+                    } else {
+                        #expect(lines == first, "the same names, mtimes and sizes")
+                        #expect(counts["written"] == 0 && counts["current"] == 2, "\(counts)")
+                    }
+                }
+            }
+        }
+    }
+
     @Test("--no-thumbnails and thumbnails = false write none, and status shows none")
     func turnedOff() async throws {
         try await withUploads { server in
