@@ -33,6 +33,12 @@ let package = Package(
             pkgConfig: "fuse3",
             providers: [.apt(["libfuse3-dev"])]
         ),
+        // gdk-pixbuf and GLib: cover frames made into desktop thumbnails, file URIs formed as GIO forms them.
+        .systemLibrary(
+            name: "CGdkPixbuf",
+            pkgConfig: "gdk-pixbuf-2.0",
+            providers: [.apt(["libgdk-pixbuf-2.0-dev"])]
+        ),
         // glibc's malloc.h: the mount limits its heap arenas.
         .systemLibrary(name: "CMalloc"),
         .target(
@@ -70,10 +76,13 @@ let package = Package(
                 .product(name: "GRDB", package: "GRDB.swift"),
             ]
         ),
+        // Thumbnails in the Thumbnail Managing Standard's cache, made from cover frames.
+        .target(name: "Thumbnails", dependencies: ["CGdkPixbuf"]),
         .target(
             name: "MaviFS",
             dependencies: [
                 "FUSE",
+                "Thumbnails",
                 "MaviAPI",
                 "MaviLibrary",
                 .product(name: "Logging", package: "swift-log"),
@@ -106,6 +115,7 @@ let package = Package(
                 "MaviLibrary",
                 "MaviFS",
                 "MaviServer",
+                "Thumbnails",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -157,7 +167,8 @@ let package = Package(
         .testTarget(name: "MaviLibraryTests", dependencies: [
             "MaviLibrary", "MaviClient", "MaviAPI", "TestSupport", .product(name: "GRDB", package: "GRDB.swift"),
         ]),
-        .testTarget(name: "MaviFSTests", dependencies: ["MaviFS", "MaviLibrary", "MaviClient", "MaviServer", "TestSupport"]),
+        .testTarget(name: "ThumbnailsTests", dependencies: ["Thumbnails", "TestSupport"]),
+        .testTarget(name: "MaviFSTests", dependencies: ["MaviFS", "Thumbnails", "MaviLibrary", "MaviClient", "MaviServer", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -106,16 +106,15 @@ public enum FileNaming {
         return String(hash, radix: 16)
     }
 
-    /// The extension of the stored file (from `blob`, else `video_url`), or `mp4`.
+    /// The extension of the stored file (from `blob`, else `video_url`) when it is a video type
+    /// a file manager knows by name (``VideoTypes``), else `mp4`.
     public static func fileExtension(_ video: Video) -> String {
         for source in [video.blob, video.videoURL] {
             guard let s = source, let dot = s.lastIndex(of: "."), !s[dot...].contains("/") else { continue }
             let ext = s[s.index(after: dot)...].lowercased()
-            if (1...8).contains(ext.count), ext.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber) }) {
-                return ext
-            }
+            if VideoTypes.mimeTypes[ext] != nil { return ext }
         }
-        return "mp4"
+        return VideoTypes.fallbackExtension
     }
 
     /// The video's name, made safe, without the extension it may already carry.

@@ -1,6 +1,7 @@
 import FUSE
 import MaviLibrary
 import Synchronization
+import Thumbnails
 
 /// Inode numbers for the mount's directories, videos and covers. A video has one inode whatever
 /// view it is seen in, so the kernel's page cache of a file is shared by all its names. Numbers
@@ -15,7 +16,20 @@ final class InodeTable: Sendable {
         var views: [View: Inode] = [.root: rootInode]
         var viewsByInode: [Inode: View] = [rootInode: .root]
         var videos = PackedStrings()
+        var sharedThumbnails: [SharedThumbnail] = []
+        var sharedThumbnailInodes: [SharedThumbnail: Inode] = [:]
     }
+
+    /// A file of a shared thumbnail repository: one per video, size and kind of name (the same
+    /// name in every view but `by-id`), numbered from ``sharedThumbnailBase`` on first sight.
+    struct SharedThumbnail: Hashable, Sendable {
+        var videoNo: String
+        var size: ThumbnailSize
+        var namedByID: Bool
+    }
+
+    /// Far above any directory or video number, so the threes below never reach it.
+    static let sharedThumbnailBase: Inode = 1 << 60
 
     private let state = Mutex(State())
 
@@ -46,14 +60,29 @@ final class InodeTable: Sendable {
 
     private static func videoInode(_ position: Int) -> Inode { 3 * Inode(position) + 2 }
 
+    func inode(forSharedThumbnail key: SharedThumbnail) -> Inode {
+        state.withLock { s in
+            if let inode = s.sharedThumbnailInodes[key] { return inode }
+            let inode = Self.sharedThumbnailBase + Inode(s.sharedThumbnails.count)
+            s.sharedThumbnails.append(key)
+            s.sharedThumbnailInodes[key] = inode
+            return inode
+        }
+    }
+
     enum Node: Equatable {
         case directory(View)
         case video(String)
         case cover(String)
+        case sharedThumbnail(SharedThumbnail)
     }
 
     func node(_ inode: Inode) -> Node? {
         state.withLock { s in
+            if inode >= Self.sharedThumbnailBase {
+                let k = inode - Self.sharedThumbnailBase
+                return k < UInt64(s.sharedThumbnails.count) ? .sharedThumbnail(s.sharedThumbnails[Int(k)]) : nil
+            }
             switch inode % 3 {
             case 1: return s.viewsByInode[inode].map(Node.directory)
             case 2: return s.videos.string(at: Int((inode - 2) / 3)).map(Node.video)

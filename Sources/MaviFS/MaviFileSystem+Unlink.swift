@@ -65,6 +65,8 @@ extension MaviFileSystem {
             }
             return found.map { ($0.view, $0.name, $0.inode) }
         }
+        for (view, name, child) in shownIn where child == inode { thumbnailsGone([name], in: view) }
+        if case .directory(let view) = inodes.node(unlinked.0) { thumbnailsGone([unlinked.1], in: view) }
         guard let session else { return }
         for (view, name, child) in shownIn {
             let dir = inodes.inode(for: view)

@@ -19,6 +19,10 @@ extension MaviFileSystem {
             return try await derivedContents(of: view).folder
         case .all, .status, .tag, .camera, .day, .byID:
             return try await videoItems(in: view)
+        case .sharedThumbnails(let v):
+            return v.listsVideos ? sharedThumbnailFolders(of: v) : .empty
+        case .sharedThumbnailSize(let v, let size):
+            return v.listsVideos ? try await sharedThumbnailItems(of: v, size: size) : .empty
         }
     }
 
@@ -61,6 +65,9 @@ extension MaviFileSystem {
     func child(named name: String, in view: View) async throws -> DirectoryItem? {
         if view.listsVideos {
             if let item = try await videoItems(in: view).item(named: name) { return item }
+            if name == Self.sharedThumbnailsDirectoryName { return directoryItem(name, .sharedThumbnails(view)) }
+        } else if case .sharedThumbnailSize(let v, let size) = view {
+            return try await sharedThumbnailChild(named: name, in: v, size: size)
         } else if view == .covers {
             return try await coverChild(named: name)
         } else if let found = try await directoryChild(named: name, in: view) {
@@ -239,6 +246,8 @@ extension MaviFileSystem {
         case .year: .years
         case .month(let y, _): .year(y)
         case .day(let y, let m, _): .month(y, m)
+        case .sharedThumbnails(let v): v
+        case .sharedThumbnailSize(let v, _): .sharedThumbnails(v)
         }
     }
 
@@ -266,6 +275,7 @@ extension MaviFileSystem {
     /// Names a view showed before and no longer shows are dropped from the kernel's cache, so a
     /// video deleted elsewhere disappears at once.
     func forgetNames(_ gone: [String], in view: View) {
+        thumbnailsGone(gone, in: view)
         guard !gone.isEmpty, let session else { return }
         let parent = inodes.inode(for: view)
         for name in gone { session.invalidateEntry(parent: parent, name: name) }

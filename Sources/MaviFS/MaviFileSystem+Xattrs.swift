@@ -2,11 +2,14 @@ import FUSE
 import Foundation
 import MaviAPI
 
-/// `user.mavi.*` extended attributes: the video's metadata, readable with `getfattr -d`.
+/// `user.mavi.*` extended attributes: the video's metadata, readable with `getfattr -d`; and
+/// beside them the ones desktop tools read: `user.xdg.tags` (KDE's Dolphin and Baloo),
+/// `user.xdg.comment`, `user.xdg.origin.url` and `user.mime_type`.
 extension MaviFileSystem {
     static let xattrPrefix = "user.mavi."
+    static let desktopXattrNames = ["user.xdg.tags", "user.xdg.comment", "user.xdg.origin.url", "user.mime_type"]
 
-    public var extendedAttributePrefixes: [String]? { [Self.xattrPrefix] }
+    public var extendedAttributePrefixes: [String]? { [Self.xattrPrefix, "user.xdg.", "user.mime_type"] }
 
     func xattrs(of video: Video) -> [(String, String)] {
         var a: [(String, String)] = [("video_no", video.videoNo), ("status", video.status.wireValue)]
@@ -20,7 +23,17 @@ extension MaviFileSystem {
         if let v = video.height { a.append(("height", String(v))) }
         if let v = video.fps { a.append(("fps", String(v))) }
         if video.status.isFailed { a.append(("cause", video.cause ?? "unknown")) }
-        return a.map { (Self.xattrPrefix + $0.0, $0.1) }
+        return a.map { (Self.xattrPrefix + $0.0, $0.1) } + desktopXattrs(of: video)
+    }
+
+    /// The attributes of the freedesktop.org convention, from the same record.
+    func desktopXattrs(of video: Video) -> [(String, String)] {
+        var a: [(String, String)] = []
+        if !video.tags.isEmpty { a.append(("user.xdg.tags", video.tags.joined(separator: ","))) }
+        a.append(("user.xdg.comment", video.videoName.isEmpty ? video.videoNo : video.videoName))
+        if let url = video.videoURL, !url.isEmpty { a.append(("user.xdg.origin.url", url)) }
+        a.append(("user.mime_type", VideoTypes.mimeType(ofExtension: FileNaming.fileExtension(video))))
+        return a
     }
 
     static func isoDate(_ ms: Int64) -> String {
@@ -30,7 +43,7 @@ extension MaviFileSystem {
     private func video(at inode: Inode) throws -> Video? {
         switch inodes.node(inode) {
         case .video(let no): return state.withLock { $0.videos[no] }
-        case .directory, .cover: return nil
+        case .directory, .cover, .sharedThumbnail: return nil
         case nil: throw FUSEError.notFound
         }
     }
@@ -43,7 +56,7 @@ extension MaviFileSystem {
     public func getxattr(inode: Inode, name: String, context: RequestContext) async throws -> [UInt8] {
         // `ls -l` asks every file for security.selinux and the POSIX ACLs: answer those without
         // building the video's attributes, since they come once per file in a listing.
-        guard name.hasPrefix(Self.xattrPrefix) else { throw FUSEError.noAttribute }
+        guard name.hasPrefix(Self.xattrPrefix) || Self.desktopXattrNames.contains(name) else { throw FUSEError.noAttribute }
         guard let v = try video(at: inode), let value = xattrs(of: v).first(where: { $0.0 == name })?.1 else {
             throw FUSEError.noAttribute
         }

@@ -26,6 +26,9 @@ public final class MaviFileSystem: FileSystemOperations, Sendable {
     let listingWatch = ListingWatch()
     let stalledVideos = StalledVideos()
     let filteredFallbacks = FilteredFallbacks()
+    /// Set once a mount point and a thumbnail cache are known (``writeThumbnails(mountpoint:into:)``).
+    let desktopThumbnails = Mutex<DesktopThumbnails?>(nil)
+    let sharedThumbnails = Mutex(SharedThumbnailBytes())
 
     /// The latest record of every video seen, and the names given to them.
     struct NamingState {
@@ -101,6 +104,8 @@ public final class MaviFileSystem: FileSystemOperations, Sendable {
             return AttributesReply(attributes: attributes(of: video, inode: inode), timeout: options.ttlSeconds)
         case .cover(let no):
             return AttributesReply(attributes: try await coverAttributes(videoNo: no, inode: inode), timeout: options.ttlSeconds)
+        case .sharedThumbnail(let file):
+            return AttributesReply(attributes: try await sharedThumbnailAttributes(file, inode: inode), timeout: options.ttlSeconds)
         case nil:
             throw FUSEError.notFound
         }
@@ -111,6 +116,7 @@ public final class MaviFileSystem: FileSystemOperations, Sendable {
     public func opendir(inode: Inode, flags: Int32, context: RequestContext) async throws -> OpenReply {
         guard case .directory(let view) = inodes.node(inode) else { throw FUSEError.notADirectory }
         let folder = try await withMetadataDeadline { try await contents(of: view) }
+        folderListed(view, folder)
         let handle = nextHandle.wrappingAdd(1, ordering: .relaxed).oldValue
         openDirectories.withLock { $0[handle] = folder }
         return OpenReply(handle: handle)
@@ -147,7 +153,10 @@ public final class MaviFileSystem: FileSystemOperations, Sendable {
     // MARK: Files
 
     public func open(inode: Inode, flags: Int32, context: RequestContext) async throws -> OpenReply {
-        if case .cover = inodes.node(inode) { return try openCover(flags: flags) }
+        switch inodes.node(inode) {
+        case .cover, .sharedThumbnail: return try openCover(flags: flags)
+        default: break
+        }
         guard case .video(let no) = inodes.node(inode) else { throw FUSEError.isADirectory }
         guard flags & O_ACCMODE == O_RDONLY else { throw FUSEError.notPermitted }
         guard let video = state.withLock({ $0.videos[no] }) else { throw FUSEError.notFound }
@@ -158,6 +167,7 @@ public final class MaviFileSystem: FileSystemOperations, Sendable {
 
     public func read(inode: Inode, file: OpenFile, offset: UInt64, size: Int, context: RequestContext) async throws -> ReadReply {
         if case .cover(let no) = inodes.node(inode) { return try await readCover(videoNo: no, offset: offset, size: size) }
+        if case .sharedThumbnail(let file) = inodes.node(inode) { return try await readSharedThumbnail(file, offset: offset, size: size) }
         guard case .video(let no) = inodes.node(inode) else { throw FUSEError.isADirectory }
         guard let video = state.withLock({ $0.videos[no] }) else { throw FUSEError.notFound }
         let length = UInt64(max(0, video.size ?? 0))

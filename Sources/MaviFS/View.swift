@@ -1,6 +1,7 @@
 import Foundation
 import MaviAPI
 import MaviClient
+import Thumbnails
 
 /// A directory of the mount. Leaf views list videos; the others list sub-directories.
 ///
@@ -28,6 +29,11 @@ public enum View: Hashable, Sendable {
     case byID
     /// `.covers/<video_no>.jpg`: each video's cover frame, for thumbnails. Hidden by its dot name.
     case covers
+    /// `.sh_thumbnails/` in a folder of videos: a shared thumbnail repository, made on the fly from
+    /// the covers, for file managers that read one (Thunar). Found by name, never listed.
+    indirect case sharedThumbnails(View)
+    /// `.sh_thumbnails/normal/` and `large/`: `<md5 of the file name>.png` for each video of the folder.
+    indirect case sharedThumbnailSize(View, ThumbnailSize)
 
     /// The fixed top-level directories, in listing order.
     static let topLevel: [(String, View)] = [

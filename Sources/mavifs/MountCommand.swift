@@ -38,6 +38,11 @@ struct MountCommand: AsyncParsableCommand {
     @Flag(inversion: .prefixedNo, help: "Let rm delete videos on the server (permanent). Default: off.")
     var allowDelete: Bool?
 
+    @Flag(inversion: .prefixedNo, help: """
+        Write thumbnails of the videos of each folder listed, from their cover frames, into the thumbnail cache         ($XDG_CACHE_HOME/thumbnails), so file managers read no video to show them. Default: on.
+        """)
+    var thumbnails: Bool?
+
     @Option(help: ArgumentHelp("Seconds a listing is trusted before it is fetched again. Default: 60.", valueName: "seconds"))
     var listTTL: Int?
 
@@ -112,6 +117,9 @@ struct MountCommand: AsyncParsableCommand {
         let allowDelete = try report.pick(
             "allow_delete", flag: allowDelete, flagName: allowDelete == false ? "--no-allow-delete" : nil, config: values, read: values.bool,
             default: false)
+        let thumbnails = try report.pick(
+            "thumbnails", flag: thumbnails, flagName: thumbnails == false ? "--no-thumbnails" : nil, config: values, read: values.bool,
+            default: true)
         let listTTL = try report.pick("list_ttl", flag: listTTL, config: values, read: values.int, default: 60)
         guard listTTL >= 0 else { throw SettingsError("list_ttl (\(values.origin("list_ttl") ?? "--list-ttl")) must be zero or more seconds") }
         var cacheConfiguration = try cache.makeConfiguration(config: values, report: &report)
@@ -150,7 +158,7 @@ struct MountCommand: AsyncParsableCommand {
         cacheConfiguration.readTimeout = deadlines.read
         let verbose = try report.pick("verbose", flag: verbose ? true : nil, config: values, read: values.bool, default: false)
         return MountSettings(
-            client: clientConfiguration, cache: cacheConfiguration, allowDelete: allowDelete, listTTL: listTTL, options: parsedOptions,
+            client: clientConfiguration, cache: cacheConfiguration, allowDelete: allowDelete, thumbnails: thumbnails, listTTL: listTTL, options: parsedOptions,
             metricsAddress: metricsAddress, deadlines: deadlines, verbose: verbose, report: report)
     }
 

@@ -5,12 +5,15 @@ import Logging
 import MaviClient
 import MaviFS
 import MaviLibrary
+import Thumbnails
 
 /// Every setting a mount runs with, resolved from flags, the settings file and defaults.
 struct MountSettings {
     var client: ClientConfiguration
     var cache: CacheConfiguration
     var allowDelete: Bool
+    /// Write desktop thumbnails from the covers into the user's thumbnail cache.
+    var thumbnails: Bool
     var listTTL: Int
     var options: ParsedMountOptions
     var metricsAddress: MetricsAddress?
@@ -139,6 +142,10 @@ struct MountService {
                                       defaultPermissions: options.allowOther, maxRead: 1 << 20, spliceReplies: true),
                 logger: logger("mavifs.fuse"))
             fs.attach(session)
+            if settings.thumbnails {
+                fs.writeThumbnails(mountpoint: mountpoint, into: ThumbnailCache.ofCurrentUser())
+                publisher.setThumbnailCounts { [fs] in fs.thumbnailCounts }
+            }
             publisher.setFileNames { [fs] in fs.fileName(of: $0) }
         } catch {
             firstRefresh?.cancel()

@@ -40,7 +40,16 @@ struct MountStatus: Codable, Sendable, Equatable {
     var downloads: [Download]
     /// `rm` on the mount: deletes recorded and where they are (absent in older files).
     var deletes: Deletes?
+    /// Desktop thumbnails written since the mount started; absent when they are turned off.
+    var thumbnails: Thumbnails? = nil
     var recentEvents: [RecentEvents.Event]
+
+    struct Thumbnails: Codable, Sendable, Equatable {
+        var written: Int
+        /// Found current in the thumbnail cache (made by an earlier mount) and left as they were.
+        var current: Int
+        var failed: Int
+    }
 
     struct Refreshes: Codable, Sendable, Equatable {
         /// Refreshes that read only what changed (pages from the top, ids of videos processing).
@@ -98,7 +107,7 @@ struct MountStatus: Codable, Sendable, Equatable {
         case state, pid, mountpoint, endpoint, namespace, allowDelete, startedAt, updatedAt, logFile, refreshSignal, videos
         case listTTLSeconds = "listTtlSeconds"
         case metricsURL = "metricsUrl"
-        case listingAgeSeconds, listingStale, listingStored, listingRefreshes, cache, downloads, deletes, recentEvents
+        case listingAgeSeconds, listingStale, listingStored, listingRefreshes, cache, downloads, deletes, thumbnails, recentEvents
     }
 
     static let encoder: JSONEncoder = {

@@ -183,6 +183,12 @@ private struct Report {
             }
         }
         if let deletes = status.deletes { lines.append(contentsOf: Self.deleteLines(deletes)) }
+        if let thumbnails = status.thumbnails {
+            var line = "  thumbnails \(thumbnails.written) written to the desktop's thumbnail cache"
+            if thumbnails.current > 0 { line += ", \(thumbnails.current) already there" }
+            if thumbnails.failed > 0 { line += ", \(thumbnails.failed) failed (see the log)" }
+            lines.append(line)
+        }
         if let metrics = status.metricsURL { lines.append("  metrics    \(metrics)") }
         lines.append(contentsOf: errorLines(status))
         return lines.joined(separator: "\n")

@@ -31,6 +31,7 @@ final class StatusPublisher: Sendable {
     private let refreshSource = Mutex<SignalSource?>(nil)
     /// A video's file name, as the mount shows it (set once the filesystem exists).
     private let fileName = Mutex<(@Sendable (String) -> String?)?>(nil)
+    private let thumbnailCounts = Mutex<(@Sendable () -> ThumbnailCounts)?>(nil)
 
     init(identity: Identity, reader: VideoReader, catalog: VideoCatalog, deletes: DeleteQueue? = nil, events: RecentEvents, logger: Logger) {
         self.identity = identity
@@ -44,6 +45,11 @@ final class StatusPublisher: Sendable {
 
     func setFileNames(_ lookup: @escaping @Sendable (String) -> String?) {
         fileName.withLock { $0 = lookup }
+    }
+
+    /// Turns on the thumbnails line: `counts` tells how many were written and failed.
+    func setThumbnailCounts(_ counts: @escaping @Sendable () -> ThumbnailCounts) {
+        thumbnailCounts.withLock { $0 = counts }
     }
 
     func setMetricsURL(_ url: String) {
@@ -110,6 +116,10 @@ final class StatusPublisher: Sendable {
                     background: $0.background)
             },
             deletes: deletes.map { MountStatus.Deletes($0.stats()) },
+            thumbnails: thumbnailCounts.withLock { $0 }.map { counts in
+                let now = counts()
+                return MountStatus.Thumbnails(written: now.written, current: now.current, failed: now.failed)
+            },
             recentEvents: events.snapshot)
     }
 }

@@ -1,5 +1,6 @@
 import FUSE
 import Testing
+import Thumbnails
 
 @testable import MaviFS
 
@@ -42,8 +43,22 @@ struct InodeTableTests {
     func unknown() {
         let table = InodeTable()
         _ = table.inodes(forVideos: ["VI1", "VI2"])
-        for inode: Inode in [0, 4, 3 * 2 + 2, 3 * 2 + 3, 1 << 40, .max, .max - 1, .max - 2] {
+        for inode: Inode in [0, 4, 3 * 2 + 2, 3 * 2 + 3, 1 << 40, 1 << 60, (1 << 60) + 1, .max, .max - 1, .max - 2] {
             #expect(table.node(inode) == nil, "inode \(inode)")
         }
+    }
+
+    @Test("a shared thumbnail's inode is its own per video, size and kind of name, and leads back to them")
+    func sharedThumbnails() {
+        let table = InodeTable()
+        let video = table.inode(forVideo: "VI1")
+        let normal = InodeTable.SharedThumbnail(videoNo: "VI1", size: .normal, namedByID: false)
+        let large = InodeTable.SharedThumbnail(videoNo: "VI1", size: .large, namedByID: false)
+        let byID = InodeTable.SharedThumbnail(videoNo: "VI1", size: .normal, namedByID: true)
+        let inodes = [normal, large, byID].map(table.inode(forSharedThumbnail:))
+        #expect(Set(inodes).count == 3 && !inodes.contains(video))
+        #expect(table.inode(forSharedThumbnail: normal) == inodes[0])
+        #expect(table.node(inodes[1]) == .sharedThumbnail(large))
+        #expect(table.node(inodes[2] + 1) == nil)
     }
 }

@@ -7,6 +7,7 @@ import MaviFS
 import MaviLibrary
 import MaviServer
 import TestSupport
+import Thumbnails
 
 /// A video to upload before mounting.
 struct Sample: Sendable {
@@ -50,7 +51,7 @@ struct MountedLibrary: Sendable {
     }
 
     static func with(
-        _ samples: [Sample], allowDelete: Bool = false, listTTL: Duration = .seconds(60),
+        _ samples: [Sample], allowDelete: Bool = false, listTTL: Duration = .seconds(60), thumbnails: ThumbnailCache? = nil,
         _ body: @Sendable (MountedLibrary) async throws -> Void
     ) async throws {
         try await ServerHarness.withServer { running in
@@ -81,6 +82,7 @@ struct MountedLibrary: Sendable {
             do {
                 try await withMount(fs, options: MountOptions(fsName: "mavifs-test", subtype: "mavifs")) { mnt, session in
                     fs.attach(session)
+                    if let thumbnails { fs.writeThumbnails(mountpoint: mnt, into: thumbnails) }
                     try await body(MountedLibrary(mountpoint: mnt, server: running, client: client, sources: sources, session: session))
                 }
             } catch {

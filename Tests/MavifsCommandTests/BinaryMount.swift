@@ -33,15 +33,17 @@ struct BinaryMount: Sendable {
     /// Mounts with `mavifs mount MOUNTPOINT --endpoint <server> ARGUMENTS…` (and `config` as the
     /// settings file), runs `body`, and unmounts.
     static func with<T>(
-        server: RunningLibraryServer, arguments: [String] = [], config: String? = nil,
+        server: RunningLibraryServer, arguments: [String] = [], config: String? = nil, home given: String? = nil,
         _ body: (BinaryMount) async throws -> T
     ) async throws -> T {
-        let home = try TemporaryDirectory(prefix: "mavifs-cmd")
-        defer { home.remove() }
+        // A home given is the caller's, kept for a next mount of the same folder with the same caches.
+        let temporary = given == nil ? try TemporaryDirectory(prefix: "mavifs-cmd") : nil
+        defer { temporary?.remove() }
+        let home = given ?? temporary!.path
         let mount = BinaryMount(
-            mountpoint: home.appending("mnt"), home: home.path, environment: environment(home: home.path, key: server.apiKey))
+            mountpoint: home + "/mnt", home: home, environment: environment(home: home, key: server.apiKey))
         try FileManager.default.createDirectory(atPath: mount.mountpoint, withIntermediateDirectories: true)
-        if let config { try writeConfig(config, home: home.path) }
+        if let config { try writeConfig(config, home: home) }
         let result = try await mount.command(["mount", mount.mountpoint, "--endpoint", server.baseURL] + arguments, timeout: 90)
         guard result.status == 0 else {
             await mount.teardown()
