@@ -20,7 +20,7 @@ extension MaviFileSystem {
         if let v = video.height { a.append(("height", String(v))) }
         if let v = video.fps { a.append(("fps", String(v))) }
         if video.status.isFailed { a.append(("cause", video.cause ?? "unknown")) }
-        return a.map { (Self.xattrPrefix + $0.0, $0.1) }
+        return a.map { (Self.xattrPrefix + $0.0, $0.1) } + searchXattrs(of: video.videoNo)
     }
 
     static func isoDate(_ ms: Int64) -> String {
@@ -30,7 +30,7 @@ extension MaviFileSystem {
     private func video(at inode: Inode) throws -> Video? {
         switch inodes.node(inode) {
         case .video(let no): return state.withLock { $0.videos[no] }
-        case .directory, .cover: return nil
+        case .directory, .cover, .generated, .subtitle: return nil
         case nil: throw FUSEError.notFound
         }
     }

@@ -1,6 +1,7 @@
 import Foundation
 import MaviAPI
 import MaviClient
+import MaviLibrary
 
 /// A directory of the mount. Leaf views list videos; the others list sub-directories.
 ///
@@ -28,6 +29,11 @@ public enum View: Hashable, Sendable {
     case byID
     /// `.covers/<video_no>.jpg`: each video's cover frame, for thumbnails. Hidden by its dot name.
     case covers
+    /// `search/` (words, `.words`) and `search/said/` (exact phrases of speech, `.phrase`): the
+    /// searches run since the mount.
+    case searches(SearchKey.Kind)
+    /// The hits of one search, best first, and its `hits.m3u`.
+    case searchHits(SearchKey)
 
     /// The fixed top-level directories, in listing order.
     static let topLevel: [(String, View)] = [
