@@ -6,13 +6,14 @@ import MaviLibrary
 
 /// Subtitle sidecars: next to each processed video, in every folder, `NAME.srt` (its speech) and,
 /// where it has captions, `NAME.captions.srt`, so players load them on their own. A sidecar is
-/// fetched when it is first looked up or opened, and kept in the cache folder.
+/// fetched when it is first opened, and kept in the cache folder.
 ///
-/// Listing costs no request: a sidecar never fetched is listed with size 0 and no attribute
-/// caching, and opened with direct I/O, so a reader gets all its bytes (reads are not cut at the
-/// size the kernel was told) and the next `stat` tells the real size. A video found to have no
-/// speech loses its `.srt`; captions show once they are known to exist (asked for right after the
-/// speech, or when `NAME.captions.srt` is looked up by name).
+/// Listing and `stat` cost no request, whatever walks the tree (`ls -l`, `find`, a file manager):
+/// a sidecar never fetched shows size 0, with no attribute caching, and is opened with direct
+/// I/O, so a reader gets all its bytes (reads are not cut at the size the kernel was told) and the
+/// next `stat` tells the real size. A video found to have no speech loses its `.srt` (its open
+/// fails with ENOENT); captions show once they are known to exist (asked for right after the
+/// speech, or when `NAME.captions.srt`, not listed yet, is looked up by name).
 extension MaviFileSystem {
     /// `folder` with the sidecars of the processed videos at `videos` (position in the folder,
     /// video number) added after its items.
@@ -28,13 +29,6 @@ extension MaviFileSystem {
         var folder = folder
         folder.subtitles = entries
         return folder
-    }
-
-    /// A sidecar found in a folder, fetched now: nil when the video turns out to have none.
-    func resolvedSubtitle(_ item: DirectoryItem) async throws -> DirectoryItem? {
-        guard case .subtitle(let videoNo, let kind) = inodes.node(item.inode) else { return item }
-        guard case .present = try await fetchSubtitle(videoNo, kind) else { return nil }
-        return item
     }
 
     /// `NAME.captions.srt` looked up by name before its captions are known: fetched now, and shown

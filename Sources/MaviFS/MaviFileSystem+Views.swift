@@ -66,7 +66,7 @@ extension MaviFileSystem {
     func child(named name: String, in view: View) async throws -> DirectoryItem? {
         if view.listsVideos {
             let folder = try await videoItems(in: view)
-            if let item = folder.item(named: name) { return item.role == .subtitle ? try await resolvedSubtitle(item) : item }
+            if let item = folder.item(named: name) { return item }
             if let captions = try await unlistedCaptions(named: name, in: folder) { return captions }
         } else if view == .covers {
             return try await coverChild(named: name)
@@ -74,7 +74,7 @@ extension MaviFileSystem {
             return try await searchChild(named: name, kind: kind)
         } else if case .searchHits(let key) = view {
             let folder = try await searchFolder(key).folder
-            if let item = folder.item(named: name) { return item.role == .subtitle ? try await resolvedSubtitle(item) : item }
+            if let item = folder.item(named: name) { return item }
             return try await unlistedCaptions(named: name, in: folder)
         } else if let found = try await directoryChild(named: name, in: view) {
             return found

@@ -156,7 +156,7 @@ public final class SearchCatalog: Sendable {
         order.withLock { if !$0.contains(key) { $0.append(key) } }
         guard let task else { return entries.withLock { $0[key]!.results! } }
         do {
-            return try await withTaskCancellationHandler { try await task.value } onCancel: {}
+            return try await task.value
         } catch {
             guard var last = cached(key) else { throw error }
             logger.warning("search failed; serving the results from before", metadata: ["error": "\(error)"])

@@ -34,6 +34,8 @@ struct SubtitleSidecarTests {
             #expect(transcripts() == 0 && captions() == 0, "ls -l costs no request per file")
 
             let sidecar = mount.path("all/dog on the beach.srt")
+            let unfetched = try await statOf(sidecar)
+            #expect(unfetched.st_size == 0 && transcripts() == 0, "looking one up costs no request either")
             let expected = try await track(0, of: beachSource)
             #expect(!expected.isEmpty)
             let read = try await run(["cat", sidecar])
