@@ -88,4 +88,24 @@ struct SubtitleSidecarTests {
             #expect(read.stdoutBytes == (try await track(0, of: beachSource)))
         }
     }
+
+    @Test("while the server does not answer, a sidecar not fetched yet fails with EIO within the metadata deadline; one fetched before still reads")
+    func serverDown() async throws {
+        try await SearchMount.with(metadataTimeout: .seconds(2)) { mount in
+            let fetched = mount.path("all/dog on the beach.srt")
+            let before = try await run(["cat", fetched])
+            #expect(before.succeeded && !before.stdoutBytes.isEmpty)
+            mount.server.server.setFaults(FaultSettings(hang: true, endpoints: [.getAudioTranscription, .getVideoCaption]))
+            let started = ContinuousClock.now
+            let failed = try await run(["cat", mount.path("all/harbour walk.srt")], timeout: 30)
+            let elapsed = ContinuousClock.now - started
+            #expect(!failed.succeeded && failed.stderr.contains("Input/output error"), "\(failed.stderr)")
+            #expect(elapsed < .seconds(6), "cat took \(elapsed)")
+            #expect(try await run(["cat", fetched]).stdoutBytes == before.stdoutBytes, "kept in the cache folder")
+            mount.server.server.setFaults(FaultSettings())
+            try await waitUntil("the sidecar to read once the server answers", timeout: 30, interval: 0.5) {
+                (try? await run(["cat", mount.path("all/harbour walk.srt")]))?.succeeded ?? false
+            }
+        }
+    }
 }
