@@ -120,6 +120,13 @@ public enum APILimits {
     public static let geoRadiusMeters = 20_000.0
     /// Upload field format for `datetime_taken`.
     public static let uploadDateFormat = "yyyy-MM-dd HH:mm:ss"
+    /// `top_k` of `search`: 1…1000, 1…200 for `BY_CAPTION`.
+    public static let maxSearchTopK = 1000
+    public static let maxCaptionSearchTopK = 200
+    /// At most this many `video_nos` in one search.
+    public static let maxSearchVideoNos = 100
+    /// `page_size` of `search_audio_transcripts`: 1…500.
+    public static let maxTranscriptPageSize = 500
 }
 
 /// Documented per-account rate limits, in requests per period.
@@ -137,6 +144,8 @@ public struct RateLimit: Sendable, Equatable {
     public static let download = RateLimit(requests: 12, perSeconds: 60)
     public static let upload = RateLimit(requests: 1, perSeconds: 60)
     public static let search = RateLimit(requests: 1, perSeconds: 1)
+    /// `get_audio_transcription`, `get_video_caption` and `search_audio_transcripts`.
+    public static let transcription = RateLimit(requests: 1, perSeconds: 1)
 }
 
 /// Paths of the endpoints, relative to the host.
@@ -149,5 +158,9 @@ public enum APIPath {
     public static let getMetadata = "/serve/api/v1/get_metadata"
     public static let upload = "/serve/api/v1/upload"
     public static let uploadURL = "/serve/api/v1/upload_url"
+    public static let search = "/serve/api/v1/search"
+    public static let searchAudioTranscripts = "/serve/api/v1/search_audio_transcripts"
+    public static let getAudioTranscription = "/serve/api/v1/get_audio_transcription"
+    public static let getVideoCaption = "/serve/api/v1/get_video_caption"
     public static let legacyDelete = "/api/serve/video/delete"
 }

@@ -31,6 +31,8 @@ public struct Pacing: Sendable, Equatable {
     /// burst of 12: after a burst the 13th video of a sweep over many files (a file manager, a
     /// media scanner) would wait most of a minute, past any read timeout, while spread no read
     /// waits more than 5 seconds for its turn. Where Range is honoured none of this applies.
+    ///
+    /// Search and the transcript endpoints (one shared "Transcription" limit) go 1 a second.
     public static let documented = Pacing(limits: [
         .listVideos: .listVideos,
         .getMetadata: .listVideos,
@@ -38,6 +40,8 @@ public struct Pacing: Sendable, Equatable {
         .object: .spreadDownloads,
         .deleteVideos: .deleteVideos,
         .upload: .upload,
+        .search: .search,
+        .getAudioTranscription: .transcription,
     ])
 
     public static let unlimited = Pacing(limits: [:], slack: .zero)

@@ -9,6 +9,10 @@ struct DirectoryItem: Sendable {
         case video
         /// A cover file; until its size is known the kernel is told not to keep its attributes.
         case cover(sizeKnown: Bool)
+        /// A file the mount writes itself (a playlist), whose bytes are known.
+        case generated
+        /// A subtitle sidecar; its size is what is known when asked (0 before it is fetched).
+        case subtitle
     }
 
     var name: String
@@ -35,6 +39,9 @@ struct DirectoryItem: Sendable {
     }
 
     var modified: Timestamp? { Self.timestamp(modifiedMilliseconds) }
+    /// The times as given, in milliseconds, for an item made after another (a sidecar after its video).
+    var modifiedMillisecondsIfKnown: Int64? { modifiedMilliseconds == Self.unknownTime ? nil : modifiedMilliseconds }
+    var changedMillisecondsIfKnown: Int64? { changedMilliseconds == Self.unknownTime ? nil : changedMilliseconds }
     var changed: Timestamp? { Self.timestamp(changedMilliseconds) }
 
     private static func timestamp(_ milliseconds: Int64) -> Timestamp? {

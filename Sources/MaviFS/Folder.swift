@@ -18,6 +18,8 @@ struct Folder: Sendable {
     private let entries: Entries
     /// Positions deleted since the folder was made.
     private var removed = Set<Int>()
+    /// Subtitle sidecars of a folder of videos, listed after the videos.
+    var subtitles = SubtitleEntries()
 
     init(items: [DirectoryItem]) {
         var index: [String: Int] = [:]
@@ -37,7 +39,10 @@ struct Folder: Sendable {
     static let empty = Folder(items: [])
 
     /// Items, deleted ones included (see ``isRemoved(_:)``).
-    var count: Int {
+    var count: Int { baseCount + subtitles.count }
+
+    /// Items before the sidecars.
+    private var baseCount: Int {
         switch entries {
         case .items(let items, _): items.count
         case .videos(_, let inodes, _, _): inodes.count
@@ -48,6 +53,15 @@ struct Folder: Sendable {
 
     subscript(position: Int) -> DirectoryItem {
         var item: DirectoryItem
+        if position >= baseCount {
+            let (video, kind) = subtitles.entry(position - baseCount)
+            let videoItem = self[video]
+            item = DirectoryItem(
+                name: SubtitleEntries.name(ofVideoNamed: videoItem.name, kind)!, inode: videoItem.inode + (kind == .speech ? 2 : 3),
+                role: .subtitle, modified: videoItem.modifiedMillisecondsIfKnown, changed: videoItem.changedMillisecondsIfKnown)
+            item.removed = videoItem.removed
+            return item
+        }
         switch entries {
         case .items(let items, _):
             item = items[position]
@@ -61,7 +75,9 @@ struct Folder: Sendable {
         return item
     }
 
-    func isRemoved(_ position: Int) -> Bool { removed.contains(position) }
+    func isRemoved(_ position: Int) -> Bool {
+        position >= baseCount ? removed.contains(subtitles.entry(position - baseCount).video) : removed.contains(position)
+    }
 
     /// The item called `name`, unless deleted.
     func item(named name: String) -> DirectoryItem? {
@@ -70,17 +86,28 @@ struct Folder: Sendable {
 
     /// Where the item called `name` is, unless deleted.
     func position(named name: String) -> Int? {
-        let position: Int?
+        var position: Int?
         switch entries {
         case .items(_, let index): position = index[name]
         case .videos(let names, _, _, _): position = names.firstPosition(of: name)
         }
-        guard let position, !removed.contains(position) else { return nil }
+        if position == nil, !subtitles.isEmpty {
+            position = subtitles.position(named: name, videoNamed: { self.basePosition(named: $0) }).map { baseCount + $0 }
+        }
+        guard let position, !isRemoved(position) else { return nil }
         return position
     }
 
-    func inode(at position: Int) -> Inode {
+    private func basePosition(named name: String) -> Int? {
         switch entries {
+        case .items(_, let index): index[name]
+        case .videos(let names, _, _, _): names.firstPosition(of: name)
+        }
+    }
+
+    func inode(at position: Int) -> Inode {
+        if position >= baseCount { return self[position].inode }
+        return switch entries {
         case .items(let items, _): items[position].inode
         case .videos(_, let inodes, _, _): inodes[position]
         }
@@ -88,14 +115,16 @@ struct Folder: Sendable {
 
     /// The name at `position`, without making the whole item.
     func name(at position: Int) -> String {
-        switch entries {
+        if position >= baseCount { return self[position].name }
+        return switch entries {
         case .items(let items, _): items[position].name
         case .videos(let names, _, _, _): names[position]
         }
     }
 
     mutating func remove(at position: Int) {
-        removed.insert(position)
+        // A sidecar goes with its video.
+        removed.insert(position >= baseCount ? subtitles.entry(position - baseCount).video : position)
     }
 
     /// The names this folder shows that `newer` does not.
@@ -105,5 +134,65 @@ struct Folder: Sendable {
             let name = name(at: position)
             return newer.item(named: name) == nil ? name : nil
         }
+    }
+}
+
+/// The subtitle sidecars of a folder's videos, 4 bytes each: the position of the video and the
+/// kind. A sidecar's name is its video's without the extension, then `.srt` or `.captions.srt`,
+/// as players look for it; it is found by name through its video's name.
+struct SubtitleEntries: Sendable {
+    /// `video position << 1 | kind`, increasing.
+    private var entries: [UInt32] = []
+    /// The extensions of the videos with sidecars, to go from a sidecar's name to its video's.
+    private var extensions: [String] = []
+
+    var count: Int { entries.count }
+    var isEmpty: Bool { entries.isEmpty }
+
+    /// Adds the sidecar of `kind` of the video at `video`, named after `videoName`; in increasing
+    /// positions. A name that would not fit in 255 bytes gets no sidecar (no player would find it).
+    mutating func add(video: Int, videoName: String, _ kind: SubtitleKind) {
+        guard Self.name(ofVideoNamed: videoName, kind) != nil, let ext = Self.splitExtension(videoName)?.ext else { return }
+        entries.append(UInt32(video) << 1 | (kind == .speech ? 0 : 1))
+        if !extensions.contains(ext) { extensions.append(ext) }
+    }
+
+    func entry(_ index: Int) -> (video: Int, kind: SubtitleKind) {
+        (Int(entries[index] >> 1), entries[index] & 1 == 0 ? .speech : .captions)
+    }
+
+    /// Where the sidecar called `name` is among the sidecars, given how to find a video by name.
+    func position(named name: String, videoNamed: (String) -> Int?) -> Int? {
+        for kind in SubtitleKind.allCases where name.hasSuffix(kind.fileSuffix) {
+            let base = String(name.dropLast(kind.fileSuffix.count))
+            for ext in extensions {
+                guard let video = videoNamed(base + "." + ext) else { continue }
+                let key = UInt32(video) << 1 | (kind == .speech ? 0 : 1)
+                if let index = Self.search(entries, key) { return index }
+            }
+        }
+        return nil
+    }
+
+    /// `NAME.srt` or `NAME.captions.srt` for a video called `NAME.ext`; nil when it has no
+    /// extension or the name would be longer than 255 bytes.
+    static func name(ofVideoNamed videoName: String, _ kind: SubtitleKind) -> String? {
+        guard let (base, _) = splitExtension(videoName) else { return nil }
+        let name = base + kind.fileSuffix
+        return name.utf8.count <= FileNaming.maxNameBytes ? name : nil
+    }
+
+    private static func splitExtension(_ name: String) -> (base: String, ext: String)? {
+        guard let dot = name.lastIndex(of: "."), dot != name.startIndex, name.index(after: dot) != name.endIndex else { return nil }
+        return (String(name[..<dot]), String(name[name.index(after: dot)...]))
+    }
+
+    private static func search(_ sorted: [UInt32], _ key: UInt32) -> Int? {
+        var low = 0, high = sorted.count
+        while low < high {
+            let mid = (low + high) / 2
+            if sorted[mid] < key { low = mid + 1 } else { high = mid }
+        }
+        return low < sorted.count && sorted[low] == key ? low : nil
     }
 }

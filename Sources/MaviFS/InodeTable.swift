@@ -3,21 +3,32 @@ import MaviLibrary
 import Synchronization
 import Thumbnails
 
-/// Inode numbers for the mount's directories, videos and covers. A video has one inode whatever
-/// view it is seen in, so the kernel's page cache of a file is shared by all its names. Numbers
-/// are never reused while mounted.
+/// Inode numbers for the mount's directories, videos, covers and subtitle sidecars. A video has
+/// one inode whatever view it is seen in, so the kernel's page cache of a file is shared by all
+/// its names. Numbers are never reused while mounted.
 ///
-/// Numbers come in threes: directories are numbered `3k + 1` as they are first seen (the root is
-/// 1), and the video registered at position `p` is `3p + 2`, its cover `3p + 3`. So a video's
-/// inode is worked out from its place in the registry, and no table maps inodes back.
+/// Numbers come in fives: directories are numbered `5k + 1` as they are first seen (the root is
+/// 1), and the video registered at position `p` is `5p + 2`, its cover `5p + 3`, its speech
+/// sidecar `5p + 4` and its captions sidecar `5p + 5`. So a video's inodes are worked out from its
+/// place in the registry, and no table maps inodes back.
 final class InodeTable: Sendable {
     private struct State {
-        var nextView: Inode = rootInode + 3
+        var nextView: Inode = rootInode + InodeTable.stride
         var views: [View: Inode] = [.root: rootInode]
         var viewsByInode: [Inode: View] = [rootInode: .root]
         var videos = PackedStrings()
         var sharedThumbnails: [SharedThumbnail] = []
         var sharedThumbnailInodes: [SharedThumbnail: Inode] = [:]
+        /// Generated files (playlists, subtitle sidecars), numbered in the directories' sequence:
+        /// there are few of them, and a video's own numbers stay worked out from its place.
+        var files: [GeneratedFile: Inode] = [:]
+        var filesByInode: [Inode: GeneratedFile] = [:]
+    }
+
+    /// Files the mount makes itself rather than lists.
+    enum GeneratedFile: Hashable, Sendable {
+        /// `hits.m3u` of a search folder.
+        case playlist(SearchKey)
     }
 
     /// A file of a shared thumbnail repository: one per video, size and kind of name (the same
@@ -28,18 +39,30 @@ final class InodeTable: Sendable {
         var namedByID: Bool
     }
 
-    /// Far above any directory or video number, so the threes below never reach it.
+    /// Far above any directory or video number, so the fives below never reach it.
     static let sharedThumbnailBase: Inode = 1 << 60
 
     private let state = Mutex(State())
+    private static let stride: Inode = 5
 
     func inode(for view: View) -> Inode {
         state.withLock { s in
             if let i = s.views[view] { return i }
             let i = s.nextView
-            s.nextView += 3
+            s.nextView += Self.stride
             s.views[view] = i
             s.viewsByInode[i] = view
+            return i
+        }
+    }
+
+    func inode(for file: GeneratedFile) -> Inode {
+        state.withLock { s in
+            if let i = s.files[file] { return i }
+            let i = s.nextView
+            s.nextView += Self.stride
+            s.files[file] = i
+            s.filesByInode[i] = file
             return i
         }
     }
@@ -58,7 +81,12 @@ final class InodeTable: Sendable {
         Self.videoInode(state.withLock { $0.videos.position(adding: videoNo) }) + 1
     }
 
-    private static func videoInode(_ position: Int) -> Inode { 3 * Inode(position) + 2 }
+    /// The inode of a video's subtitle sidecar of `kind`.
+    func inode(forSubtitle kind: SubtitleKind, of videoNo: String) -> Inode {
+        Self.videoInode(state.withLock { $0.videos.position(adding: videoNo) }) + (kind == .speech ? 2 : 3)
+    }
+
+    private static func videoInode(_ position: Int) -> Inode { stride * Inode(position) + 2 }
 
     func inode(forSharedThumbnail key: SharedThumbnail) -> Inode {
         state.withLock { s in
@@ -75,6 +103,8 @@ final class InodeTable: Sendable {
         case video(String)
         case cover(String)
         case sharedThumbnail(SharedThumbnail)
+        case generated(GeneratedFile)
+        case subtitle(String, SubtitleKind)
     }
 
     func node(_ inode: Inode) -> Node? {
@@ -83,10 +113,14 @@ final class InodeTable: Sendable {
                 let k = inode - Self.sharedThumbnailBase
                 return k < UInt64(s.sharedThumbnails.count) ? .sharedThumbnail(s.sharedThumbnails[Int(k)]) : nil
             }
-            switch inode % 3 {
-            case 1: return s.viewsByInode[inode].map(Node.directory)
-            case 2: return s.videos.string(at: Int((inode - 2) / 3)).map(Node.video)
-            default: return inode >= 3 ? s.videos.string(at: Int((inode - 3) / 3)).map(Node.cover) : nil
+            let videos = s.videos
+            func video(_ offset: Inode) -> String? { inode >= offset ? videos.string(at: Int((inode - offset) / Self.stride)) : nil }
+            switch inode % Self.stride {
+            case 1: return s.viewsByInode[inode].map(Node.directory) ?? s.filesByInode[inode].map(Node.generated)
+            case 2: return video(2).map(Node.video)
+            case 3: return video(3).map(Node.cover)
+            case 4: return video(4).map { Node.subtitle($0, .speech) }
+            default: return video(5).map { Node.subtitle($0, .captions) }
             }
         }
     }

@@ -67,6 +67,9 @@ extension MaviFileSystem {
         case .covers: Self.coversDirectoryName
         case .sharedThumbnails(let v): relativePath(of: v).map { $0 + "/" + Self.sharedThumbnailsDirectoryName }
         case .sharedThumbnailSize(let v, let size): relativePath(of: .sharedThumbnails(v)).map { $0 + "/" + size.folderName }
+        case .searches(.words): Self.searchDirectoryName
+        case .searches(.phrase): Self.searchDirectoryName + "/" + Self.phraseDirectoryName
+        case .searchHits(let key): relativePath(of: .searches(key.kind)).map { $0 + "/" + key.text }
         }
     }
 }

@@ -16,7 +16,10 @@ extension MaviFileSystem {
         guard case .directory(let view) = inodes.node(parent) else { throw FUSEError.notADirectory }
         // A cover goes with its video; it is not deleted on its own.
         if view == .covers { throw FUSEError.notPermitted }
-        guard view.listsVideos, let item = try await child(named: name, in: view), item.kind == .regular,
+        guard view.listsVideos, let item = try await child(named: name, in: view), item.kind == .regular else { throw FUSEError.notFound }
+        // A sidecar goes with its video, like a cover.
+        if case .subtitle = inodes.node(item.inode) { throw FUSEError.notPermitted }
+        guard
               case .video(let videoNo) = inodes.node(item.inode) else {
             throw FUSEError.notFound
         }

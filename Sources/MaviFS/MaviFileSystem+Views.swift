@@ -10,7 +10,8 @@ extension MaviFileSystem {
         switch view {
         case .root:
             let covers = self.covers == nil ? [] : [directoryItem(Self.coversDirectoryName, .covers)]
-            return Folder(items: covers + View.topLevel.map { directoryItem($0.0, $0.1) })
+            let search = self.search == nil ? [] : [directoryItem(Self.searchDirectoryName, .searches(.words))]
+            return Folder(items: covers + View.topLevel.map { directoryItem($0.0, $0.1) } + search)
         case .covers:
             return try await coverItems().folder
         case .statuses:
@@ -23,6 +24,10 @@ extension MaviFileSystem {
             return v.listsVideos ? sharedThumbnailFolders(of: v) : .empty
         case .sharedThumbnailSize(let v, let size):
             return v.listsVideos ? try await sharedThumbnailItems(of: v, size: size) : .empty
+        case .searches(let kind):
+            return searchesFolder(kind)
+        case .searchHits(let key):
+            return try await searchFolder(key).folder
         }
     }
 
@@ -64,12 +69,20 @@ extension MaviFileSystem {
     /// a tag or camera not listed yet is asked of the server, and so is an id in `by-id`.
     func child(named name: String, in view: View) async throws -> DirectoryItem? {
         if view.listsVideos {
-            if let item = try await videoItems(in: view).item(named: name) { return item }
+            let folder = try await videoItems(in: view)
+            if let item = folder.item(named: name) { return item }
             if name == Self.sharedThumbnailsDirectoryName { return directoryItem(name, .sharedThumbnails(view)) }
+            if let captions = try await unlistedCaptions(named: name, in: folder) { return captions }
         } else if case .sharedThumbnailSize(let v, let size) = view {
             return try await sharedThumbnailChild(named: name, in: v, size: size)
         } else if view == .covers {
             return try await coverChild(named: name)
+        } else if case .searches(let kind) = view {
+            return try await searchChild(named: name, kind: kind)
+        } else if case .searchHits(let key) = view {
+            let folder = try await searchFolder(key).folder
+            if let item = folder.item(named: name) { return item }
+            return try await unlistedCaptions(named: name, in: folder)
         } else if let found = try await directoryChild(named: name, in: view) {
             return found
         }
@@ -169,9 +182,12 @@ extension MaviFileSystem {
         // Numbers are made one at a time and let go: a million of them at once is 60 MiB.
         let numbers = (0..<count).lazy.map { table.videoNo(at: position($0)) }
         let inodes = inodes.inodes(forVideos: numbers)
+        let parsed = { (folder: Folder) in
+            self.addingSubtitles(to: folder, videos: (0..<count).lazy.filter { table.status(at: position($0)) == .parsed }.map { ($0, numbers[$0]) })
+        }
         if view.namesByID {
-            return Folder(names: PackedStrings((0..<count).lazy.map { FileNaming.idName(table[position($0)]) }), inodes: inodes,
-                          table: table, rows: positions)
+            return parsed(Folder(names: PackedStrings((0..<count).lazy.map { FileNaming.idName(table[position($0)]) }), inodes: inodes,
+                                 table: table, rows: positions))
         }
         let names = state.withLock { s -> PackedStrings in
             // The full listing's folder takes the names as they are.
@@ -185,7 +201,7 @@ extension MaviFileSystem {
             names.fit()
             return names
         }
-        return Folder(names: names, inodes: inodes, table: table, rows: positions)
+        return parsed(Folder(names: names, inodes: inodes, table: table, rows: positions))
     }
 
     func videoItem(_ video: Video, view: View) -> DirectoryItem {
@@ -217,6 +233,13 @@ extension MaviFileSystem {
                 inode: item.inode, kind: .regular, permissions: options.fileMode, size: item.size, linkCount: 1, uid: options.uid,
                 gid: options.gid, accessTime: shown, modificationTime: shown, changeTime: item.changed ?? mountTime),
                          entryTimeout: ttl, attributeTimeout: ttl)
+        case .subtitle:
+            return subtitleEntry(item)
+        case .generated:
+            return Entry(attributes: FileAttributes(
+                inode: item.inode, kind: .regular, permissions: 0o444 & ~options.umask, size: item.size, linkCount: 1, uid: options.uid,
+                gid: options.gid, accessTime: item.modified ?? mountTime, modificationTime: item.modified ?? mountTime,
+                changeTime: item.modified ?? mountTime), entryTimeout: ttl, attributeTimeout: ttl)
         case .cover(let sizeKnown):
             let uploaded = item.changed ?? mountTime
             return Entry(attributes: FileAttributes(
@@ -239,7 +262,9 @@ extension MaviFileSystem {
 
     func parentView(of view: View) -> View {
         switch view {
-        case .root, .all, .statuses, .tags, .cameras, .years, .byID, .covers: .root
+        case .root, .all, .statuses, .tags, .cameras, .years, .byID, .covers, .searches(.words): .root
+        case .searches(.phrase): .searches(.words)
+        case .searchHits(let key): .searches(key.kind)
         case .status: .statuses
         case .tag: .tags
         case .camera: .cameras

@@ -23,7 +23,7 @@ extension MaviFileSystem {
         if let v = video.height { a.append(("height", String(v))) }
         if let v = video.fps { a.append(("fps", String(v))) }
         if video.status.isFailed { a.append(("cause", video.cause ?? "unknown")) }
-        return a.map { (Self.xattrPrefix + $0.0, $0.1) } + desktopXattrs(of: video)
+        return a.map { (Self.xattrPrefix + $0.0, $0.1) } + desktopXattrs(of: video) + searchXattrs(of: video.videoNo)
     }
 
     /// The attributes of the freedesktop.org convention, from the same record.
@@ -43,7 +43,7 @@ extension MaviFileSystem {
     private func video(at inode: Inode) throws -> Video? {
         switch inodes.node(inode) {
         case .video(let no): return state.withLock { $0.videos[no] }
-        case .directory, .cover, .sharedThumbnail: return nil
+        case .directory, .cover, .sharedThumbnail, .generated, .subtitle: return nil
         case nil: throw FUSEError.notFound
         }
     }

@@ -13,6 +13,11 @@ public final class MaviFileSystem: FileSystemOperations, Sendable {
     let catalog: VideoCatalog
     let content: any VideoContent
     let covers: CoverStore?
+    /// Runs the searches of `search/`; without it there is no `search/` folder.
+    let search: SearchCatalog?
+    let searchFolders = SearchFolders()
+    /// Keeps the subtitle sidecars; without it no video has one.
+    let subtitles: SubtitleStore?
     /// Where `rm` records deletes (with `allowDelete`); without it, `rm` is refused.
     let deletes: DeleteQueue?
     let options: MaviFSOptions
@@ -55,10 +60,13 @@ public final class MaviFileSystem: FileSystemOperations, Sendable {
     /// `covers`, when given, serves each video's cover frame in `.covers/`; `deletes` takes the
     /// deletes of `rm` when `options.allowDelete` is set.
     public init(catalog: VideoCatalog, content: any VideoContent, covers: CoverStore? = nil, deletes: DeleteQueue? = nil,
-                options: MaviFSOptions, logger: Logger = Logger(label: "mavifs.fs")) {
+                search: SearchCatalog? = nil, subtitles: SubtitleStore? = nil, options: MaviFSOptions,
+                logger: Logger = Logger(label: "mavifs.fs")) {
         self.catalog = catalog
         self.content = content
         self.covers = covers
+        self.search = search
+        self.subtitles = subtitles
         self.deletes = deletes
         self.options = options
         self.logger = logger
@@ -106,6 +114,10 @@ public final class MaviFileSystem: FileSystemOperations, Sendable {
             return AttributesReply(attributes: try await coverAttributes(videoNo: no, inode: inode), timeout: options.ttlSeconds)
         case .sharedThumbnail(let file):
             return AttributesReply(attributes: try await sharedThumbnailAttributes(file, inode: inode), timeout: options.ttlSeconds)
+        case .generated(.playlist(let key)):
+            return AttributesReply(attributes: try playlistAttributes(key, inode: inode), timeout: options.ttlSeconds)
+        case .subtitle(let no, let kind):
+            return try subtitleAttributes(no, kind, inode: inode)
         case nil:
             throw FUSEError.notFound
         }
@@ -157,6 +169,12 @@ public final class MaviFileSystem: FileSystemOperations, Sendable {
         case .cover, .sharedThumbnail: return try openCover(flags: flags)
         default: break
         }
+        if case .subtitle(let no, let kind) = inodes.node(inode) { return try await openSubtitle(no, kind, inode: inode, flags: flags) }
+        if case .generated = inodes.node(inode) {
+            guard flags & O_ACCMODE == O_RDONLY else { throw FUSEError.notPermitted }
+            // A playlist is made again when its search runs again: never kept from an earlier open.
+            return OpenReply(handle: inode)
+        }
         guard case .video(let no) = inodes.node(inode) else { throw FUSEError.isADirectory }
         guard flags & O_ACCMODE == O_RDONLY else { throw FUSEError.notPermitted }
         guard let video = state.withLock({ $0.videos[no] }) else { throw FUSEError.notFound }
@@ -168,6 +186,8 @@ public final class MaviFileSystem: FileSystemOperations, Sendable {
     public func read(inode: Inode, file: OpenFile, offset: UInt64, size: Int, context: RequestContext) async throws -> ReadReply {
         if case .cover(let no) = inodes.node(inode) { return try await readCover(videoNo: no, offset: offset, size: size) }
         if case .sharedThumbnail(let file) = inodes.node(inode) { return try await readSharedThumbnail(file, offset: offset, size: size) }
+        if case .generated(.playlist(let key)) = inodes.node(inode) { return try readPlaylist(key, offset: offset, size: size) }
+        if case .subtitle(let no, let kind) = inodes.node(inode) { return try readSubtitle(no, kind, offset: offset, size: size) }
         guard case .video(let no) = inodes.node(inode) else { throw FUSEError.isADirectory }
         guard let video = state.withLock({ $0.videos[no] }) else { throw FUSEError.notFound }
         let length = UInt64(max(0, video.size ?? 0))

@@ -1,6 +1,7 @@
 import Foundation
 import MaviAPI
 import MaviClient
+import MaviLibrary
 import Thumbnails
 
 /// A directory of the mount. Leaf views list videos; the others list sub-directories.
@@ -34,6 +35,11 @@ public enum View: Hashable, Sendable {
     indirect case sharedThumbnails(View)
     /// `.sh_thumbnails/normal/` and `large/`: `<md5 of the file name>.png` for each video of the folder.
     indirect case sharedThumbnailSize(View, ThumbnailSize)
+    /// `search/` (words, `.words`) and `search/said/` (exact phrases of speech, `.phrase`): the
+    /// searches run since the mount.
+    case searches(SearchKey.Kind)
+    /// The hits of one search, best first, and its `hits.m3u`.
+    case searchHits(SearchKey)
 
     /// The fixed top-level directories, in listing order.
     static let topLevel: [(String, View)] = [

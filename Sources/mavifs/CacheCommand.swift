@@ -219,6 +219,9 @@ struct CacheWarmCommand: AsyncParsableCommand {
             while let name = walker?.nextObject() as? String {
                 let full = (path as NSString).appendingPathComponent(name)
                 var folder: ObjCBool = false
+                // Subtitle sidecars are not videos: they are fetched whole when opened, and a video
+                // without speech has none to read.
+                guard !full.hasSuffix(SubtitleKind.speech.fileSuffix) else { continue }
                 if FileManager.default.fileExists(atPath: full, isDirectory: &folder), !folder.boolValue { files.append(full) }
             }
         }

@@ -129,9 +129,14 @@ struct MountService {
                 readTimeout: settings.deadlines.read, metadataTimeout: settings.deadlines.metadata)
             let covers = CoverStore(directory: CoverStore.directory(cache: settings.cache.directory, namespace: configuration.namespace),
                                     source: api, logger: logger("mavifs.covers"))
+            // Searches are kept as long as listings are.
+            let search = SearchCatalog(source: api, ttl: .seconds(settings.listTTL), logger: logger("mavifs.search"))
+            let subtitles = SubtitleStore(
+                directory: SubtitleStore.directory(cache: settings.cache.directory, namespace: configuration.namespace),
+                source: api, logger: logger("mavifs.subtitles"))
             let fs = MaviFileSystem(
-                catalog: catalog, content: reader, covers: covers, deletes: settings.allowDelete ? deletes : nil, options: fsOptions,
-                logger: logger("mavifs.fs"))
+                catalog: catalog, content: reader, covers: covers, deletes: settings.allowDelete ? deletes : nil, search: search,
+                subtitles: subtitles, options: fsOptions, logger: logger("mavifs.fs"))
             let served: any FileSystemOperations = metrics == nil ? fs : MeteredFileSystem(fs)
             session = try FUSESession(
                 mounting: served, at: mountpoint,

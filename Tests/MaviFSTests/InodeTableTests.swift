@@ -1,4 +1,5 @@
 import FUSE
+import MaviLibrary
 import Testing
 import Thumbnails
 
@@ -27,6 +28,9 @@ struct InodeTableTests {
                 continue
             }
             #expect(coverOf == number)
+            let speech = table.inode(forSubtitle: .speech, of: number), captions = table.inode(forSubtitle: .captions, of: number)
+            #expect(Set([inode, cover, speech, captions]).count == 4)
+            #expect(table.node(speech) == .subtitle(number, .speech) && table.node(captions) == .subtitle(number, .captions))
         }
         let tag = table.inode(for: .tag("beach"))
         #expect(table.inode(for: .root) == rootInode)
@@ -43,7 +47,8 @@ struct InodeTableTests {
     func unknown() {
         let table = InodeTable()
         _ = table.inodes(forVideos: ["VI1", "VI2"])
-        for inode: Inode in [0, 4, 3 * 2 + 2, 3 * 2 + 3, 1 << 40, 1 << 60, (1 << 60) + 1, .max, .max - 1, .max - 2] {
+        // 6: a directory never seen; 12…15: the inodes of a third video, never registered.
+        for inode: Inode in [0, 6, 5 * 2 + 2, 5 * 2 + 3, 5 * 2 + 4, 5 * 2 + 5, 1 << 40, 1 << 60, (1 << 60) + 1, .max, .max - 1, .max - 2, .max - 3, .max - 4] {
             #expect(table.node(inode) == nil, "inode \(inode)")
         }
     }

@@ -15,7 +15,7 @@ struct StoredListingTests {
             let mnt = try fixture.directory("mnt")
             let cache = fixture.work + "/cache"
             func names() async throws -> [String] {
-                try await run(["ls", mnt + "/all"], timeout: 60).stdout.split(separator: "\n").map(String.init)
+                try await run(["ls", mnt + "/all"], timeout: 60).stdout.split(separator: "\n").map(String.init).filter { !$0.hasSuffix(".srt") }
             }
             @Sendable func status() async throws -> [String: Any] {
                 let result = try await run([fixture.binary, "status", "--json", mnt], timeout: 30, environment: fixture.environment)
@@ -23,7 +23,7 @@ struct StoredListingTests {
             }
 
             func parsed() async throws -> [String] {
-                try await run(["ls", mnt + "/by-status/PARSE"], timeout: 60).stdout.split(separator: "\n").map(String.init)
+                try await run(["ls", mnt + "/by-status/PARSE"], timeout: 60).stdout.split(separator: "\n").map(String.init).filter { !$0.hasSuffix(".srt") }
             }
 
             var mount = try await fixture.mount(mnt, cache: cache)
@@ -94,7 +94,7 @@ struct StoredListingTests {
             let ttl = 2.0
             let server = fixture.server.server
             func names() async throws -> [String] {
-                try await run(["ls", mnt + "/all"], timeout: 60).stdout.split(separator: "\n").map(String.init)
+                try await run(["ls", mnt + "/all"], timeout: 60).stdout.split(separator: "\n").map(String.init).filter { !$0.hasSuffix(".srt") }
             }
             func refreshes() async throws -> [String: Any] {
                 let result = try await run([fixture.binary, "status", "--json", mnt], timeout: 30, environment: fixture.environment)

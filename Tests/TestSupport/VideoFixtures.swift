@@ -21,6 +21,29 @@ public enum VideoFixtures {
         guard status == 0 else { throw FFmpegFailed(status: status, arguments: fallback) }
     }
 
+    /// An MP4 of `seconds` of test pattern carrying one `mov_text` subtitle track per SRT text
+    /// of `subtitleTracks` (the first is the speech transcript, the second captions), with a tone
+    /// as its audio when `audio` is true.
+    public static func makeMP4(at path: String, seconds: Double, subtitleTracks: [String], audio: Bool = true) async throws {
+        let scratch = path + ".subtitles"
+        try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: scratch) }
+        var arguments = ["-v", "error", "-nostdin", "-y", "-f", "lavfi", "-i", "testsrc=duration=\(seconds):size=160x120:rate=25"]
+        if audio { arguments += ["-f", "lavfi", "-i", "sine=frequency=440:sample_rate=22050:duration=\(seconds)"] }
+        for (n, text) in subtitleTracks.enumerated() {
+            let file = "\(scratch)/\(n).srt"
+            try Data(text.utf8).write(to: URL(fileURLWithPath: file))
+            arguments += ["-i", file]
+        }
+        let firstSubtitleInput = audio ? 2 : 1
+        arguments += ["-map", "0:v"] + (audio ? ["-map", "1:a"] : [])
+        for n in subtitleTracks.indices { arguments += ["-map", "\(firstSubtitleInput + n):s"] }
+        arguments += ["-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p"] + (audio ? ["-c:a", "aac"] : [])
+        arguments += ["-c:s", "mov_text", "-movflags", "+faststart", path]
+        let status = try await runFFmpeg(arguments)
+        guard status == 0 else { throw FFmpegFailed(status: status, arguments: arguments) }
+    }
+
     /// A file of `count` pseudo-random bytes that is not a video (deterministic for a `seed`).
     public static func makeNonVideo(at path: String, count: Int = 4096, seed: UInt64 = 1) throws {
         var state = seed

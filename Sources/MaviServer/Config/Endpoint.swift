@@ -11,6 +11,10 @@ public enum Endpoint: String, Sendable, Codable, CaseIterable {
     case downloadBlob = "download_blob"
     /// The retired `DELETE /api/serve/video/delete`.
     case legacyDelete = "legacy_delete"
+    case search
+    case searchAudioTranscripts = "search_audio_transcripts"
+    case getAudioTranscription = "get_audio_transcription"
+    case getVideoCaption = "get_video_caption"
     /// The `video_url` file route.
     case file
     /// The `cover_url` route.

@@ -8,6 +8,10 @@ final class RateLimiter: Sendable {
     /// Endpoints that share one limit.
     enum Bucket: Hashable, Sendable {
         case listVideos, deleteVideos, download, upload
+        /// `search`.
+        case search
+        /// `get_audio_transcription`, `get_video_caption`, `search_audio_transcripts`.
+        case transcription
 
         var limit: RateLimit {
             switch self {
@@ -15,6 +19,8 @@ final class RateLimiter: Sendable {
             case .deleteVideos: .deleteVideos
             case .download: .download
             case .upload: .upload
+            case .search: .search
+            case .transcription: .transcription
             }
         }
     }

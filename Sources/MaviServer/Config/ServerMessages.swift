@@ -30,6 +30,19 @@ enum ServerMessages {
             "Cannot deserialize value of type `VideoStatus` from String \"\(value)\": not one of the values accepted for Enum class: [\(VideoStatus.filterValues.joined(separator: ", "))]")
     }
 
+    static let searchParamEmpty = "The search_param cannot be empty!"
+    static let searchVideoNosTooMany = "The number of video_nos cannot exceed 100!"
+    static let filteringLevelInvalid = "The filtering_level must be one of low, medium, high!"
+    static let queryEmpty = "The query cannot be empty!"
+    static let transcriptPageSizeInvalid = "The page_size must be between 1 and 500!"
+
+    static func topKInvalid(max: Int) -> String { "The top_k must be between 1 and \(max)!" }
+
+    static func searchTypeInvalid(_ value: String) -> String {
+        jsonParseError(
+            "Cannot deserialize value of type `SearchType` from String \"\(value)\": not one of the values accepted for Enum class: [\(SearchType.allCases.map(\.rawValue).joined(separator: ", "))]")
+    }
+
     /// Causes recorded on videos that fail processing.
     static let causeNotAVideo = "The file is not a playable video."
     static let causeNoVideoStream = "The file has no video stream."

@@ -5,7 +5,7 @@ import Synchronization
 
 /// The library's metadata in SQLite (WAL, through a GRDB pool: reads run in parallel with writes).
 final class LibraryDatabase: Sendable {
-    private let pool: DatabasePool
+    let pool: DatabasePool
     /// Namespaces are created on first use; caching them keeps listing free of write transactions.
     private let namespaces = Mutex<[String: NamespaceRecord]>([:])
     /// Bumped after every write to the videos. Counting a namespace of a million videos walks its
@@ -174,7 +174,7 @@ final class LibraryDatabase: Sendable {
 
     // MARK: Helpers
 
-    private static func filtered(_ q: VideoListQuery) -> QueryInterfaceRequest<VideoRecord> {
+    static func filtered(_ q: VideoListQuery) -> QueryInterfaceRequest<VideoRecord> {
         typealias C = VideoRecord.Columns
         var r = VideoRecord.filter(C.namespace == q.namespace)
         if let v = q.videoName { r = r.filter(C.videoName == v) }

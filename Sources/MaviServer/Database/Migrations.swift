@@ -50,6 +50,21 @@ enum LibraryMigrations {
             }
             try db.create(index: "video_tag_by_tag", on: "video_tag", columns: ["tag", "video_no"])
         }
+        migrator.registerMigration("v2: transcript and caption segments") { db in
+            // One row per timed line of a video's speech transcript or visual captions, from the
+            // subtitle tracks of the uploaded file. `folded` is the text lower-cased without
+            // diacritics, so matching works beyond ASCII (SQLite's LIKE folds ASCII only).
+            try db.create(table: "transcript_segment") { t in
+                t.column("video_no", .text).notNull().references("video", onDelete: .cascade)
+                t.column("track", .text).notNull()
+                t.column("position", .integer).notNull()
+                t.column("start_ms", .integer).notNull()
+                t.column("end_ms", .integer).notNull()
+                t.column("content", .text).notNull()
+                t.column("folded", .text).notNull()
+                t.primaryKey(["video_no", "track", "position"])
+            }
+        }
         return migrator
     }
 }

@@ -90,6 +90,13 @@ final class VideoProcessor: Service, Sendable {
         try Task.checkCancellation()
         try layout.ensureDirectory(forFile: cover)
         let hasCover = await probe.makeCover(of: original, info: info, to: cover)
+        // Stored before the video shows as parsed, so a client that sees PARSE finds them.
+        for track in TranscriptTrack.allCases {
+            try Task.checkCancellation()
+            if let segments = await probe.subtitles(of: original, track: track) {
+                try await database.storeSegments(segments, track: track, videoNo: videoNo)
+            }
+        }
         let retain = record.retainOriginal
         let updated = try await database.update(videoNo, tagsToAppend: ["api"]) { r in
             r.status = VideoStatus.parsed.wireValue

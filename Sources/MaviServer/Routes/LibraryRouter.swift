@@ -13,6 +13,10 @@ enum LibraryRouter {
         router.get(RouterPath(APIPath.getMetadata), use: library.api(.getMetadata, limit: nil, library.getMetadata))
         router.post(RouterPath(APIPath.upload), use: library.api(.upload, limit: .upload, library.upload))
         router.post(RouterPath(APIPath.uploadURL), use: library.api(.uploadURL, limit: .upload, library.uploadURL))
+        router.post(RouterPath(APIPath.search), use: library.api(.search, limit: .search, library.search))
+        router.get(RouterPath(APIPath.searchAudioTranscripts), use: library.api(.searchAudioTranscripts, limit: .transcription, library.searchAudioTranscripts))
+        router.get(RouterPath(APIPath.getAudioTranscription), use: library.api(.getAudioTranscription, limit: .transcription, library.getAudioTranscription))
+        router.get(RouterPath(APIPath.getVideoCaption), use: library.api(.getVideoCaption, limit: .transcription, library.getVideoCaption))
         for path in [APIPath.download, APIPath.downloadV2] {
             let blob = library.api(.downloadBlob, limit: nil, library.downloadBlob)
             router.get(RouterPath(path), use: blob)
