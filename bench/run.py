@@ -143,7 +143,7 @@ def main() -> int:
     systems = [s for s in ALL_SYSTEMS if s in config.systems]
     sizes = case_sizes(found, config.library_size, config.deletes)
     main_table = report.table(results, systems, sizes)
-    target_rows = report.targets(results, sizes)
+    target_rows = report.targets(results, sizes, config.profile if config.wan else None, config.rate_limits)
     report.chart(results, systems, sizes, base + ".png", config.link if config.wan else "")
     with open(base + ".json", "w") as f:
         link = {"name": config.link, **(vars(config.profile) if config.wan else {})}
