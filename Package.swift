@@ -163,7 +163,7 @@ let package = Package(
             ]
         ),
         // Runs the built `mavifs` binary as a subprocess against an in-process server.
-        .testTarget(name: "MavifsCommandTests", dependencies: ["MaviClient", "MaviAPI", "MaviServer", "TestSupport"]),
+        .testTarget(name: "MavifsCommandTests", dependencies: ["MaviClient", "MaviAPI", "MaviLibrary", "MaviServer", "TestSupport"]),
         .testTarget(name: "MaviLibraryTests", dependencies: [
             "MaviLibrary", "MaviClient", "MaviAPI", "TestSupport", .product(name: "GRDB", package: "GRDB.swift"),
         ]),

@@ -130,7 +130,7 @@ struct Folder: Sendable {
     /// The names this folder shows that `newer` does not.
     func namesGone(from newer: Folder) -> [String] {
         (0..<count).compactMap { position in
-            guard !removed.contains(position) else { return nil }
+            guard !isRemoved(position) else { return nil }
             let name = name(at: position)
             return newer.item(named: name) == nil ? name : nil
         }

@@ -36,7 +36,7 @@ extension MaviFileSystem {
     func unlistedCaptions(named name: String, in folder: Folder) async throws -> DirectoryItem? {
         guard subtitles != nil, name.hasSuffix(SubtitleKind.captions.fileSuffix) else { return nil }
         let base = String(name.dropLast(SubtitleKind.captions.fileSuffix.count))
-        for ext in APILimits.uploadExtensions + ["webm", "m4v"] {
+        for ext in VideoTypes.mimeTypes.keys.sorted() {
             guard let video = folder.item(named: base + "." + ext), case .video(let videoNo) = inodes.node(video.inode),
                   state.withLock({ $0.videos[videoNo] })?.status == .parsed else { continue }
             guard case .present = try await fetchSubtitle(videoNo, .captions) else { return nil }

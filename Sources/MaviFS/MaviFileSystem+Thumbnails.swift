@@ -24,7 +24,7 @@ extension MaviFileSystem {
 
     /// Queues the thumbnails of a folder of videos just listed; returns at once.
     func folderListed(_ view: View, _ folder: Folder) {
-        guard view.listsVideos, let thumbnails = desktopThumbnails.withLock({ $0 }),
+        guard view.showsVideoFiles, let thumbnails = desktopThumbnails.withLock({ $0 }),
               let directory = relativePath(of: view) else { return }
         let base = thumbnails.mountpoint + "/" + directory + "/"
         Task.detached(priority: .background) { [self] in
@@ -42,7 +42,7 @@ extension MaviFileSystem {
 
     /// Removes the thumbnails of names a folder no longer shows.
     func thumbnailsGone(_ names: [String], in view: View) {
-        guard view.listsVideos, !names.isEmpty, let thumbnails = desktopThumbnails.withLock({ $0 }),
+        guard view.showsVideoFiles, !names.isEmpty, let thumbnails = desktopThumbnails.withLock({ $0 }),
               let directory = relativePath(of: view) else { return }
         let base = thumbnails.mountpoint + "/" + directory + "/"
         thumbnails.remove(paths: names.map { base + $0 })

@@ -31,9 +31,20 @@ extension MaviFileSystem {
         var a: [(String, String)] = []
         if !video.tags.isEmpty { a.append(("user.xdg.tags", video.tags.joined(separator: ","))) }
         a.append(("user.xdg.comment", video.videoName.isEmpty ? video.videoNo : video.videoName))
-        if let url = video.videoURL, !url.isEmpty { a.append(("user.xdg.origin.url", url)) }
+        if let url = video.videoURL.flatMap(Self.originURL) { a.append(("user.xdg.origin.url", url)) }
         a.append(("user.mime_type", VideoTypes.mimeType(ofExtension: FileNaming.fileExtension(video))))
         return a
+    }
+
+    /// A file URL without its query, fragment or credentials: desktop indexers copy this
+    /// attribute into their databases, and a signed URL's query is a secret that expires.
+    static func originURL(_ text: String) -> String? {
+        guard !text.isEmpty, var parts = URLComponents(string: text) else { return nil }
+        parts.query = nil
+        parts.fragment = nil
+        parts.user = nil
+        parts.password = nil
+        return parts.string
     }
 
     static func isoDate(_ ms: Int64) -> String {

@@ -54,6 +54,12 @@ public enum View: Hashable, Sendable {
         }
     }
 
+    /// True when the directory shows video files: the listed views, and a search's hits.
+    var showsVideoFiles: Bool {
+        if case .searchHits = self { return true }
+        return listsVideos
+    }
+
     /// Files in `by-id` are named by video_no, so scripts get names that never change.
     var namesByID: Bool { self == .byID }
 

@@ -40,9 +40,13 @@ public enum SubtitleState: Sendable, Equatable {
 
 /// Subtitle sidecars as SRT files in the cache folder, each fetched once: a transcript of a
 /// processed video does not change. A video without one leaves an empty `.none` marker, so that a
-/// later mount knows it too. Files are written under a temporary name and renamed, so one on disk
+/// later mount knows it too, for ``absenceTrustedFor``. Files are written under a temporary name and renamed, so one on disk
 /// is always whole; concurrent askers of one sidecar share its fetch.
 public final class SubtitleStore: Sendable {
+    /// How long "no transcript" is believed across mounts: the service gives the same answer for
+    /// a video whose transcript is not made yet.
+    static let absenceTrustedFor: Double = 24 * 3600
+
     private struct Key: Hashable {
         var videoNo: String
         var kind: SubtitleKind
@@ -64,6 +68,14 @@ public final class SubtitleStore: Sendable {
         for name in (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? [] {
             for kind in SubtitleKind.allCases {
                 if name.hasSuffix(kind.fileSuffix + ".none"), let no = Self.videoNo(String(name.dropLast(kind.fileSuffix.count + 5))) {
+                    // The service answers "none" for a transcript not made yet as well: a marker
+                    // is trusted for a day, then asked again (and removed).
+                    var st = stat()
+                    let path = directory + "/" + name
+                    guard stat(path, &st) == 0, Date().timeIntervalSince1970 - Double(st.st_mtim.tv_sec) < Self.absenceTrustedFor else {
+                        unlink(path)
+                        continue
+                    }
                     found[Key(videoNo: no, kind: kind)] = .absent
                 } else if name.hasSuffix(kind.fileSuffix), let no = Self.videoNo(String(name.dropLast(kind.fileSuffix.count))),
                           kind == .captions || !name.hasSuffix(SubtitleKind.captions.fileSuffix) {

@@ -6,7 +6,7 @@ extension VideoReader {
     /// player's first moments take four at once: the first block, its read-ahead, and at the jump
     /// to the index at the end of the file, the request from the jump and the one for the bytes
     /// before it in its block. Each connection opened then would cost a round trip more.
-    static let spareConnections = 4
+    public static let spareConnections = 4
     /// How often they are opened again: before the pool closes idle connections (two minutes).
     static let warmingInterval: Duration = .seconds(100)
 

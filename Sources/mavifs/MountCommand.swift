@@ -39,7 +39,7 @@ struct MountCommand: AsyncParsableCommand {
     var allowDelete: Bool?
 
     @Flag(inversion: .prefixedNo, help: """
-        Write thumbnails of the videos of each folder listed, from their cover frames, into the thumbnail cache         ($XDG_CACHE_HOME/thumbnails), so file managers read no video to show them. Default: on.
+        Write thumbnails of the videos of each folder listed, from their cover frames, into the thumbnail cache ($XDG_CACHE_HOME/thumbnails), so file managers read no video to show them. Default: on.
         """)
     var thumbnails: Bool?
 

@@ -1,6 +1,8 @@
 import Foundation
 import Glibc
 import MaviAPI
+import MaviClient
+import MaviLibrary
 import MaviServer
 import Testing
 import TestSupport
@@ -74,6 +76,25 @@ struct SubtitleSidecarTests {
             try await waitUntil("harbour walk's captions to be asked", timeout: 20, interval: 0.2) { captions() >= 2 }
             await #expect(throws: Errno(code: ENOENT)) { _ = try await statOf(mount.path("all/harbour walk.captions.srt")) }
             #expect(try await run(["rm", "-f", sidecar]).succeeded == false, "a sidecar goes with its video")
+        }
+    }
+
+    @Test("where rm deletes videos, rm of a sidecar fails and deletes nothing: the video stays listed, on the server and out of the journal")
+    func removingASidecarDeletesNothing() async throws {
+        try await SearchMount.with(allowDelete: true) { mount in
+            let beach = try #require(mount.videos["dog on the beach"])
+            let deletes = try #require(mount.deletes)
+            #expect(try await names(mount, "all").contains("dog on the beach.srt"))
+            let removed = try await run(["rm", mount.path("all/dog on the beach.srt")])
+            #expect(!removed.succeeded && removed.stderr.contains("Operation not permitted"), "\(removed.stderr)")
+            #expect(!deletes.isPending(beach) && deletes.stats().pending == 0)
+            let after = try await names(mount, "all")
+            #expect(after.contains("dog on the beach.mp4") && after.contains("dog on the beach.srt"), "\(after)")
+            #expect(try await mount.client.allVideos(filter: VideoFilter(videoNos: [beach])).count == 1)
+            // The same mount deletes a video when asked: the refusal above was the sidecar's.
+            let silent = try #require(mount.videos["silent"])
+            #expect(try await run(["rm", mount.path("all/silent.mp4")]).succeeded)
+            #expect(deletes.isPending(silent) || deletes.stats().confirmed == 1)
         }
     }
 

@@ -22,6 +22,8 @@ struct SearchMount: Sendable {
     let options: MaviFSOptions
     /// Where the mount keeps subtitle sidecars.
     let subtitleDirectory: String
+    /// The delete queue of a mount made with `allowDelete`.
+    let deletes: DeleteQueue?
 
     /// A video named with 253 bytes: "tide " and 124 two-byte letters.
     static let longName = "tide " + String(repeating: "é", count: 124)
@@ -48,7 +50,9 @@ struct SearchMount: Sendable {
         let stderr: String
     }
 
-    static func with(metadataTimeout: Duration = .seconds(10), _ body: @Sendable (SearchMount) async throws -> Void) async throws {
+    static func with(
+        metadataTimeout: Duration = .seconds(10), allowDelete: Bool = false, _ body: @Sendable (SearchMount) async throws -> Void
+    ) async throws {
         let files = [
             ("dog on the beach", try await SubtitledVideos.beach()),
             ("harbour walk", try await SubtitledVideos.harbour()),
@@ -85,25 +89,33 @@ struct SearchMount: Sendable {
             logger.logLevel = ProcessInfo.processInfo.environment["MAVIFS_TEST_LOG"] == nil ? .warning : .debug
             let reader = try VideoReader(client: client, namespace: APILimits.defaultNamespace,
                                          configuration: CacheConfiguration(directory: work.appending("cache"), blockSize: 256 * 1024), logger: logger)
-            let options = MaviFSOptions(listTTL: .seconds(60), metadataTimeout: metadataTimeout)
+            let options = MaviFSOptions(allowDelete: allowDelete, listTTL: .seconds(60), metadataTimeout: metadataTimeout)
             let clock = ManualClock()
             let catalog = VideoCatalog(source: client, ttl: options.listTTL, logger: logger)
             let search = SearchCatalog(source: client, ttl: options.listTTL, clock: TimeSource(clock), logger: logger)
             let subtitleDirectory = SubtitleStore.directory(cache: work.appending("cache"), namespace: APILimits.defaultNamespace)
             let subtitles = SubtitleStore(directory: subtitleDirectory, source: client, logger: logger)
-            let fs = MaviFileSystem(catalog: catalog, content: reader, search: search, subtitles: subtitles, options: options, logger: logger)
+            let deletes = try allowDelete ? DeleteQueue(
+                journalPath: DeleteQueue.journalPath(
+                    cacheDirectory: work.appending("cache"), endpoint: running.baseURL, namespace: APILimits.defaultNamespace),
+                source: client, catalog: catalog, logger: logger) : nil
+            deletes?.start()
+            let fs = MaviFileSystem(
+                catalog: catalog, content: reader, deletes: deletes, search: search, subtitles: subtitles, options: options, logger: logger)
             do {
                 try await withMount(fs, options: MountOptions(fsName: "mavifs-test", subtype: "mavifs")) { mnt, session in
                     fs.attach(session)
                     try await body(SearchMount(
                         mountpoint: mnt, server: running, client: client, videos: videos, sources: sources, clock: clock, options: options,
-                        subtitleDirectory: subtitleDirectory))
+                        subtitleDirectory: subtitleDirectory, deletes: deletes))
                 }
             } catch {
+                await deletes?.close()
                 await reader.shutdown()
                 try? await client.shutdown()
                 throw error
             }
+            await deletes?.close()
             await reader.shutdown()
             try? await client.shutdown()
         }
