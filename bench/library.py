@@ -79,7 +79,8 @@ def ls_all(fs: BigMount, expected: int, long: bool = True) -> float:
     argv = ["ls", "-l", "--color=never"] if long else ["ls", "--color=never"]
     listed = run([*argv, os.path.join(fs.mountpoint, "all")], 1800, stdout=subprocess.PIPE)
     elapsed = time.perf_counter() - start
-    entries = len(listed.stdout.splitlines()) - (1 if long else 0)   # ls -l adds a "total" line
+    # ls -l adds a "total" line; subtitle sidecars (NAME.srt) are listed beside processed videos
+    entries = sum(1 for line in listed.stdout.splitlines()[(1 if long else 0):] if not line.endswith(b".srt"))
     if entries != expected:
         raise BenchError(f"listed {entries} of {expected} entries")
     return elapsed

@@ -182,7 +182,7 @@ struct SubtitleEntries: Sendable {
         return name.utf8.count <= FileNaming.maxNameBytes ? name : nil
     }
 
-    private static func splitExtension(_ name: String) -> (base: String, ext: String)? {
+    static func splitExtension(_ name: String) -> (base: String, ext: String)? {
         guard let dot = name.lastIndex(of: "."), dot != name.startIndex, name.index(after: dot) != name.endIndex else { return nil }
         return (String(name[..<dot]), String(name[name.index(after: dot)...]))
     }

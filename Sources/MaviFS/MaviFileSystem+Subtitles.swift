@@ -9,9 +9,9 @@ import MaviLibrary
 /// fetched when it is first opened, and kept in the cache folder.
 ///
 /// Listing and `stat` cost no request, whatever walks the tree (`ls -l`, `find`, a file manager):
-/// a sidecar never fetched shows size 0, with no attribute caching, and is opened with direct
-/// I/O, so a reader gets all its bytes (reads are not cut at the size the kernel was told) and the
-/// next `stat` tells the real size. A video found to have no speech loses its `.srt` (its open
+/// a sidecar never fetched shows size 0 and is opened with direct I/O, so a reader gets all its
+/// bytes (reads are not cut at the size the kernel was told); its fetch drops the kernel's copy
+/// of its attributes, so the next `stat` tells the real size. A video found to have no speech loses its `.srt` (its open
 /// fails with ENOENT); captions show once they are known to exist (asked for right after the
 /// speech, or when `NAME.captions.srt`, not listed yet, is looked up by name).
 extension MaviFileSystem {
@@ -20,9 +20,17 @@ extension MaviFileSystem {
     func addingSubtitles(to folder: Folder, videos: some Sequence<(Int, String)>) -> Folder {
         guard let subtitles else { return folder }
         let known = subtitles.snapshot()
+        let named = videos.map { (position: $0.0, videoNo: $0.1, name: folder.name(at: $0.0)) }
+        // Videos that differ only in their extension (`clip.mp4`, `clip.mov`) would share
+        // `clip.srt`, and a player could load the other one's: such videos get no sidecar. Only
+        // the extensions present are tried, so a folder of one kind costs no look-up.
+        let extensions = Set(named.compactMap { SubtitleEntries.splitExtension($0.name)?.ext })
+        func sharesItsBase(_ name: String) -> Bool {
+            guard extensions.count > 1, let (base, ext) = SubtitleEntries.splitExtension(name) else { return false }
+            return extensions.contains { $0 != ext && folder.item(named: base + "." + $0) != nil }
+        }
         var entries = SubtitleEntries()
-        for (position, videoNo) in videos {
-            let name = folder.name(at: position)
+        for (position, videoNo, name) in named where !sharesItsBase(name) {
             if known.state(videoNo, .speech) != .absent { entries.add(video: position, videoName: name, .speech) }
             if case .present = known.state(videoNo, .captions) { entries.add(video: position, videoName: name, .captions) }
         }
@@ -68,6 +76,10 @@ extension MaviFileSystem {
             logger.warning("cannot fetch subtitles: \(error)", metadata: ["video_no": "\(videoNo)"])
             throw FUSEError.ioError
         }
+        if case .present = learned {
+            // The kernel keeps the size 0 it was told: its new size shows at the next stat.
+            session?.invalidateInode(inodes.inode(forSubtitle: kind, of: videoNo), offset: -1)
+        }
         if learned == .absent || kind == .captions { foldersChanged() }
         if kind == .speech, learned != .absent, subtitles.state(videoNo: videoNo, kind: .captions) == .unknown {
             // Whether captions exist is asked right after the speech (in its turn, 1 a second).
@@ -92,7 +104,10 @@ extension MaviFileSystem {
         return AttributesReply(attributes: entry.attributes, timeout: entry.attributeTimeout)
     }
 
-    /// The attributes of a sidecar as known now: its size once fetched, else 0 and not to be kept.
+    /// The attributes of a sidecar as known now: its size once fetched, else 0. Kept by the kernel
+    /// like any file's, so a warm `ls -l` asks nothing per sidecar; the fetch that learns the size
+    /// drops the kernel's copy (and reads of a sidecar not fetched yet use direct I/O, so they are
+    /// never cut at 0).
     func subtitleEntry(_ item: DirectoryItem) -> Entry {
         var size: UInt64 = 0
         if case .subtitle(let videoNo, let kind) = inodes.node(item.inode), case .present(let bytes) = subtitles?.state(videoNo: videoNo, kind: kind) {
@@ -103,7 +118,7 @@ extension MaviFileSystem {
         return Entry(attributes: FileAttributes(
             inode: item.inode, kind: .regular, permissions: 0o444 & ~options.umask, size: size, linkCount: 1, uid: options.uid,
             gid: options.gid, accessTime: shown, modificationTime: shown, changeTime: item.changed ?? mountTime),
-                     entryTimeout: ttl, attributeTimeout: size > 0 ? ttl : 0)
+                     entryTimeout: ttl, attributeTimeout: ttl)
     }
 
     func openSubtitle(_ videoNo: String, _ kind: SubtitleKind, inode: Inode, flags: Int32) async throws -> OpenReply {

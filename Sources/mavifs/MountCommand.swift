@@ -43,6 +43,11 @@ struct MountCommand: AsyncParsableCommand {
         """)
     var thumbnails: Bool?
 
+    @Flag(inversion: .prefixedNo, help: """
+        Show NAME.srt (speech) and NAME.captions.srt beside each processed video, fetched when first opened. A folder then lists         twice the entries: very large libraries may turn this off. Default: on.
+        """)
+    var subtitles: Bool?
+
     @Option(help: ArgumentHelp("Seconds a listing is trusted before it is fetched again. Default: 60.", valueName: "seconds"))
     var listTTL: Int?
 
@@ -120,6 +125,9 @@ struct MountCommand: AsyncParsableCommand {
         let thumbnails = try report.pick(
             "thumbnails", flag: thumbnails, flagName: thumbnails == false ? "--no-thumbnails" : nil, config: values, read: values.bool,
             default: true)
+        let subtitles = try report.pick(
+            "subtitles", flag: subtitles, flagName: subtitles == false ? "--no-subtitles" : nil, config: values, read: values.bool,
+            default: true)
         let listTTL = try report.pick("list_ttl", flag: listTTL, config: values, read: values.int, default: 60)
         guard listTTL >= 0 else { throw SettingsError("list_ttl (\(values.origin("list_ttl") ?? "--list-ttl")) must be zero or more seconds") }
         var cacheConfiguration = try cache.makeConfiguration(config: values, report: &report)
@@ -158,7 +166,7 @@ struct MountCommand: AsyncParsableCommand {
         cacheConfiguration.readTimeout = deadlines.read
         let verbose = try report.pick("verbose", flag: verbose ? true : nil, config: values, read: values.bool, default: false)
         return MountSettings(
-            client: clientConfiguration, cache: cacheConfiguration, allowDelete: allowDelete, thumbnails: thumbnails, listTTL: listTTL, options: parsedOptions,
+            client: clientConfiguration, cache: cacheConfiguration, allowDelete: allowDelete, thumbnails: thumbnails, subtitles: subtitles, listTTL: listTTL, options: parsedOptions,
             metricsAddress: metricsAddress, deadlines: deadlines, verbose: verbose, report: report)
     }
 

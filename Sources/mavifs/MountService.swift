@@ -14,6 +14,8 @@ struct MountSettings {
     var allowDelete: Bool
     /// Write desktop thumbnails from the covers into the user's thumbnail cache.
     var thumbnails: Bool
+    /// Subtitle sidecars beside processed videos.
+    var subtitles: Bool
     var listTTL: Int
     var options: ParsedMountOptions
     var metricsAddress: MetricsAddress?
@@ -131,9 +133,9 @@ struct MountService {
                                     source: api, logger: logger("mavifs.covers"))
             // Searches are kept as long as listings are.
             let search = SearchCatalog(source: api, ttl: .seconds(settings.listTTL), logger: logger("mavifs.search"))
-            let subtitles = SubtitleStore(
+            let subtitles = settings.subtitles ? SubtitleStore(
                 directory: SubtitleStore.directory(cache: settings.cache.directory, namespace: configuration.namespace),
-                source: api, logger: logger("mavifs.subtitles"))
+                source: api, logger: logger("mavifs.subtitles")) : nil
             let fs = MaviFileSystem(
                 catalog: catalog, content: reader, covers: covers, deletes: settings.allowDelete ? deletes : nil, search: search,
                 subtitles: subtitles, options: fsOptions, logger: logger("mavifs.fs"))

@@ -7,8 +7,9 @@ import Testing
 import TestSupport
 
 /// `mavifs mount` writes desktop thumbnails into `$XDG_CACHE_HOME/thumbnails` by default;
-/// `--no-thumbnails` and `thumbnails = false` in the settings file turn that off.
-@Suite("mavifs mount and desktop thumbnails", .serialized, .timeLimit(.minutes(4)))
+/// `--no-thumbnails` and `thumbnails = false` in the settings file turn that off. Subtitle
+/// sidecars are shown by default too; `--no-subtitles` and `subtitles = false` leave them out.
+@Suite("mavifs mount: desktop thumbnails and subtitle sidecars", .serialized, .timeLimit(.minutes(4)))
 struct ThumbnailSettingTests {
     /// A server holding two processed uploads (each with its cover frame).
     private func withUploads(_ body: (RunningLibraryServer) async throws -> Void) async throws {
@@ -105,6 +106,21 @@ struct ThumbnailSettingTests {
                     let status = try await mount.status()
                     #expect(status["thumbnails"] == nil, "\(arguments) \(config ?? "")")
                     #expect(!FileManager.default.fileExists(atPath: mount.home + "/cache/thumbnails"))
+                }
+            }
+        }
+    }
+
+    @Test("sidecars beside each processed video by default; --no-subtitles and subtitles = false list the videos alone")
+    func subtitlesSetting() async throws {
+        try await withUploads { server in
+            for (arguments, config, shown) in [([], nil, true), (["--no-subtitles"], nil, false), ([], "subtitles = false\n", false)]
+                as [([String], String?, Bool)] {
+                try await BinaryMount.with(server: server, arguments: arguments, config: config) { mount in
+                    let listed = try await mount.tool(["ls", mount.mountpoint + "/all"])
+                    let names = listed.stdout.split(separator: "\n").map(String.init)
+                    #expect(listed.succeeded && videoLines(listed.stdout).count == 2, "\(listed.stdout)\(listed.stderr)")
+                    #expect(names.filter { $0.hasSuffix(".srt") }.count == (shown ? 2 : 0), "\(arguments) \(config ?? ""): \(names)")
                 }
             }
         }
