@@ -66,7 +66,7 @@ class BigMount(Mavifs):
     def argv(self, namespace: str) -> list:
         return [self.config.mavifs, "mount", self.mountpoint, "-f", "--endpoint", self.server.endpoint,
                 "--namespace", namespace, "--api-key-file", self.server.key_file, "--pacing",
-                "--cache-dir", self.cache_dir, "--list-ttl", str(TTL)]
+                "--cache-dir", self.cache_dir, "--list-ttl", str(TTL), *self.config.mavifs_args]
 
 
 def list_calls(server: Server) -> int:
