@@ -114,45 +114,12 @@ extension TranscriptMatch: Codable {
     }
 }
 
-/// The `data` of `search_audio_transcripts`: one page of matches, `total_count` a string on the wire.
-public struct TranscriptMatchPage: Sendable, Equatable {
-    public var currentPage: Int
-    public var pageSize: Int
-    public var totalCount: Int64
-    public var videos: [TranscriptMatch]
+/// The `data` of `search_audio_transcripts`: one page of matches.
+public typealias TranscriptMatchPage = Page<TranscriptMatch>
 
-    public init(currentPage: Int, pageSize: Int, totalCount: Int64, videos: [TranscriptMatch]) {
-        self.currentPage = currentPage
-        self.pageSize = pageSize
-        self.totalCount = totalCount
-        self.videos = videos
-    }
-
-    enum CodingKeys: String, CodingKey {
-        case currentPage = "current_page", pageSize = "page_size", totalCount = "total_count", videos
-    }
-}
-
-extension TranscriptMatchPage: Codable {
-    public init(from decoder: any Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        currentPage = c.lenientInt(.currentPage) ?? 1
-        pageSize = c.lenientInt(.pageSize) ?? 0
-        if var list = try? c.nestedUnkeyedContainer(forKey: .videos) {
-            videos = LenientList.decode(TranscriptMatch.self, from: &list)
-        } else {
-            videos = []
-        }
-        totalCount = c.lenientInt64(.totalCount) ?? Int64(videos.count)
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(currentPage, forKey: .currentPage)
-        try c.encode(pageSize, forKey: .pageSize)
-        try c.encode(String(totalCount), forKey: .totalCount)
-        try c.encode(videos, forKey: .videos)
-    }
+extension TranscriptMatch: PageItem {
+    /// A match that cannot be read costs that match: the others are still found.
+    public static let badItemFailsPage = false
 }
 
 /// Times on the wire are strings of seconds: whole seconds without a fraction ("13"), others with

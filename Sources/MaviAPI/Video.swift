@@ -125,39 +125,10 @@ extension Video: Codable {
 }
 
 /// The `data` of a `list_videos` reply.
-public struct VideoPage: Sendable, Equatable {
-    public var currentPage: Int
-    public var pageSize: Int
-    public var totalCount: Int64
-    public var videos: [Video]
+public typealias VideoPage = Page<Video>
 
-    public init(currentPage: Int, pageSize: Int, totalCount: Int64, videos: [Video]) {
-        self.currentPage = currentPage
-        self.pageSize = pageSize
-        self.totalCount = totalCount
-        self.videos = videos
-    }
-
-    enum CodingKeys: String, CodingKey {
-        case currentPage = "current_page", pageSize = "page_size", totalCount = "total_count", videos
-    }
-}
-
-extension VideoPage: Codable {
-    public init(from decoder: any Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        currentPage = c.lenientInt(.currentPage) ?? 1
-        pageSize = c.lenientInt(.pageSize) ?? 0
-        videos = (try c.decodeIfPresent([Video].self, forKey: .videos)) ?? []
-        totalCount = c.lenientInt64(.totalCount) ?? Int64(videos.count)
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(currentPage, forKey: .currentPage)
-        try c.encode(pageSize, forKey: .pageSize)
-        // The live service sends total_count as a string.
-        try c.encode(String(totalCount), forKey: .totalCount)
-        try c.encode(videos, forKey: .videos)
-    }
+extension Video: PageItem {
+    /// A video that cannot be read (no `video_no`) fails its page: a listing that quietly lacked
+    /// it would be taken for one where it was deleted.
+    public static let badItemFailsPage = true
 }
