@@ -46,25 +46,21 @@ final class InodeTable: Sendable {
     private static let stride: Inode = 5
 
     func inode(for view: View) -> Inode {
-        state.withLock { s in
-            if let i = s.views[view] { return i }
-            let i = s.nextView
-            s.nextView += Self.stride
-            s.views[view] = i
-            s.viewsByInode[i] = view
-            return i
-        }
+        state.withLock { s in Self.number(view, in: &s.views, &s.viewsByInode, next: &s.nextView) }
     }
 
     func inode(for file: GeneratedFile) -> Inode {
-        state.withLock { s in
-            if let i = s.files[file] { return i }
-            let i = s.nextView
-            s.nextView += Self.stride
-            s.files[file] = i
-            s.filesByInode[i] = file
-            return i
-        }
+        state.withLock { s in Self.number(file, in: &s.files, &s.filesByInode, next: &s.nextView) }
+    }
+
+    /// The number of `key`, given from the directories' sequence on first sight.
+    private static func number<Key: Hashable>(_ key: Key, in numbers: inout [Key: Inode], _ keys: inout [Inode: Key], next: inout Inode) -> Inode {
+        if let i = numbers[key] { return i }
+        let i = next
+        next += stride
+        numbers[key] = i
+        keys[i] = key
+        return i
     }
 
     func inode(forVideo videoNo: String) -> Inode {
