@@ -122,6 +122,18 @@ struct Folder: Sendable {
         }
     }
 
+    /// The name of the sidecar of `kind` of the video with inode `video`, if this folder holds
+    /// it: one pass over the inodes.
+    func name(ofSidecar kind: SubtitleKind, ofVideo video: Inode) -> String? {
+        guard !subtitles.isEmpty else { return nil }
+        let position: Int? = switch entries {
+        case .items(let items, _): items.firstIndex { $0.inode == video }
+        case .videos(_, let inodes, _, _): inodes.firstIndex(of: video)
+        }
+        guard let position, let index = subtitles.index(video: position, kind) else { return nil }
+        return name(at: baseCount + index)
+    }
+
     mutating func remove(at position: Int) {
         // A sidecar goes with its video.
         removed.insert(position >= baseCount ? subtitles.entry(position - baseCount).video : position)
@@ -157,6 +169,11 @@ struct SubtitleEntries: Sendable {
         if !extensions.contains(ext) { extensions.append(ext) }
     }
 
+    /// Where the sidecar of `kind` of the video at `video` is among the sidecars.
+    func index(video: Int, _ kind: SubtitleKind) -> Int? {
+        Self.search(entries, UInt32(video) << 1 | (kind == .speech ? 0 : 1))
+    }
+
     func entry(_ index: Int) -> (video: Int, kind: SubtitleKind) {
         (Int(entries[index] >> 1), entries[index] & 1 == 0 ? .speech : .captions)
     }
@@ -167,8 +184,7 @@ struct SubtitleEntries: Sendable {
             let base = String(name.dropLast(kind.fileSuffix.count))
             for ext in extensions {
                 guard let video = videoNamed(base + "." + ext) else { continue }
-                let key = UInt32(video) << 1 | (kind == .speech ? 0 : 1)
-                if let index = Self.search(entries, key) { return index }
+                if let index = index(video: video, kind) { return index }
             }
         }
         return nil

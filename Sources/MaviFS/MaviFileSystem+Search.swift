@@ -105,7 +105,7 @@ extension MaviFileSystem {
             name: Self.playlistName, inode: inodes.inode(for: .playlist(results.key)), role: .generated, size: UInt64(playlist.count),
             modified: Int64(Date().timeIntervalSince1970 * 1000)))
         let folder = addingSubtitles(
-            to: Folder(items: items), videos: shown.enumerated().filter { $0.element.video.status == .parsed }.map { ($0.offset, $0.element.video.videoNo) })
+            to: Folder(items: items), positions: shown.indices.filter { shown[$0].video.status == .parsed })
         return SearchFolder(
             folder: folder, playlist: playlist, hits: shown.map(\.hits), resultsTime: results.fetchedAt,
             listingRevision: listing.revision, hidden: listing.hidden)
@@ -164,6 +164,8 @@ final class SearchFolders: Sendable {
     private let marked = Mutex<[String: (SearchKey, VideoHits)]>([:])
 
     func folder(_ key: SearchKey) -> SearchFolder? { made.withLock { $0[key] } }
+
+    func keys() -> [SearchKey] { made.withLock { Array($0.keys) } }
 
     /// Keeps `folder` for `key` and returns the one it replaces.
     func store(_ folder: SearchFolder, for key: SearchKey) -> SearchFolder? {

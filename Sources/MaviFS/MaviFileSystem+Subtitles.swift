@@ -11,52 +11,67 @@ import MaviLibrary
 /// Listing and `stat` cost no request, whatever walks the tree (`ls -l`, `find`, a file manager):
 /// a sidecar never fetched shows size 0 and is opened with direct I/O, so a reader gets all its
 /// bytes (reads are not cut at the size the kernel was told); its fetch drops the kernel's copy
-/// of its attributes, so the next `stat` tells the real size. A video found to have no speech loses its `.srt` (its open
-/// fails with ENOENT); captions show once they are known to exist (asked for right after the
-/// speech, or when `NAME.captions.srt`, not listed yet, is looked up by name).
+/// of its attributes, so the next `stat` tells the real size.
+///
+/// A folder holds both sidecars of every processed video, and which of them show is decided when
+/// they are listed or looked up, from what is known then: a video found to have no speech loses
+/// its `.srt` (its open fails with ENOENT), captions show once they are known to exist (asked for
+/// right after the speech, or when `NAME.captions.srt` is looked up by name). What is learned of
+/// one video so costs no folder anything: none is made again.
 extension MaviFileSystem {
-    /// `folder` with the sidecars of the processed videos at `videos` (position in the folder,
-    /// video number) added after its items.
-    func addingSubtitles(to folder: Folder, videos: some Sequence<(Int, String)>) -> Folder {
-        guard let subtitles else { return folder }
-        let known = subtitles.snapshot()
-        let named = videos.map { (position: $0.0, videoNo: $0.1, name: folder.name(at: $0.0)) }
+    /// `folder` with the sidecars of the processed videos at `positions` added after its items.
+    func addingSubtitles(to folder: Folder, positions: some Sequence<Int>) -> Folder {
+        guard subtitles != nil else { return folder }
+        let named = positions.map { (position: $0, split: SubtitleEntries.splitExtension(folder.name(at: $0))) }
         // Videos that differ only in their extension (`clip.mp4`, `clip.mov`) would share
         // `clip.srt`, and a player could load the other one's: such videos get no sidecar. Only
         // the extensions present are tried, so a folder of one kind costs no look-up.
-        let extensions = Set(named.compactMap { SubtitleEntries.splitExtension($0.name)?.ext })
-        func sharesItsBase(_ name: String) -> Bool {
-            guard extensions.count > 1, let (base, ext) = SubtitleEntries.splitExtension(name) else { return false }
-            return extensions.contains { $0 != ext && folder.item(named: base + "." + $0) != nil }
+        let extensions = Set(named.compactMap { $0.split?.ext })
+        func sharesItsBase(_ base: String, _ ext: String) -> Bool {
+            extensions.count > 1 && extensions.contains { $0 != ext && folder.item(named: base + "." + $0) != nil }
         }
+        // `clip.captions.mp4`'s speech and `clip.mp4`'s captions would both be
+        // `clip.captions.srt`: the file called so is the speech of the video called so.
+        let captionsSuffix = String(SubtitleKind.captions.fileSuffix.dropLast(SubtitleKind.speech.fileSuffix.count))
+        let basesEndingInCaptions = Set(named.compactMap { $0.split?.base }.filter { $0.hasSuffix(captionsSuffix) })
         var entries = SubtitleEntries()
-        for (position, videoNo, name) in named where !sharesItsBase(name) {
-            if known.state(videoNo, .speech) != .absent { entries.add(video: position, videoName: name, .speech) }
-            if case .present = known.state(videoNo, .captions) { entries.add(video: position, videoName: name, .captions) }
+        for (position, split) in named {
+            guard let (base, ext) = split, !sharesItsBase(base, ext) else { continue }
+            let name = base + "." + ext
+            entries.add(video: position, videoName: name, .speech)
+            if !basesEndingInCaptions.contains(base + captionsSuffix) { entries.add(video: position, videoName: name, .captions) }
         }
         var folder = folder
         folder.subtitles = entries
         return folder
     }
 
-    /// `NAME.captions.srt` looked up by name before its captions are known: fetched now, and shown
-    /// if the video has captions.
-    func unlistedCaptions(named name: String, in folder: Folder) async throws -> DirectoryItem? {
-        guard subtitles != nil, name.hasSuffix(SubtitleKind.captions.fileSuffix) else { return nil }
-        let base = String(name.dropLast(SubtitleKind.captions.fileSuffix.count))
-        for ext in VideoTypes.mimeTypes.keys.sorted() {
-            guard let video = folder.item(named: base + "." + ext), case .video(let videoNo) = inodes.node(video.inode),
-                  state.withLock({ $0.videos[videoNo] })?.status == .parsed else { continue }
-            guard case .present = try await fetchSubtitle(videoNo, .captions) else { return nil }
-            return DirectoryItem(
-                name: name, inode: inodes.inode(forSubtitle: .captions, of: videoNo), role: .subtitle,
-                modified: video.modifiedMillisecondsIfKnown, changed: video.changedMillisecondsIfKnown)
+    /// Whether a folder lists the sidecar `item` now: speech unless known to be absent, captions
+    /// once known to exist.
+    func isShown(sidecar item: DirectoryItem) -> Bool {
+        guard let subtitles, case .subtitle(let videoNo, let kind) = inodes.node(item.inode) else { return false }
+        return switch subtitles.state(videoNo: videoNo, kind: kind) {
+        case .absent: false
+        case .present: true
+        case .unknown: kind == .speech
         }
-        return nil
     }
 
-    /// The sidecar's state, fetched by the operation's deadline when not known yet. A video found
-    /// to have none, or to have captions, changes what folders show: they are made again.
+    /// The sidecar `item` as a lookup by name finds it: captions not known yet are fetched now,
+    /// and found if the video has them.
+    func lookedUp(sidecar item: DirectoryItem) async throws -> DirectoryItem? {
+        guard let subtitles, case .subtitle(let videoNo, let kind) = inodes.node(item.inode) else { return nil }
+        switch subtitles.state(videoNo: videoNo, kind: kind) {
+        case .absent: return nil
+        case .present: return item
+        case .unknown:
+            guard kind == .captions else { return item }
+            guard case .present = try await fetchSubtitle(videoNo, .captions) else { return nil }
+            return item
+        }
+    }
+
+    /// The sidecar's state, fetched by the operation's deadline when not known yet.
     func fetchSubtitle(_ videoNo: String, _ kind: SubtitleKind) async throws -> SubtitleState {
         guard let subtitles else { throw FUSEError.notFound }
         let known = subtitles.state(videoNo: videoNo, kind: kind)
@@ -80,20 +95,29 @@ extension MaviFileSystem {
             // The kernel keeps the size 0 it was told: its new size shows at the next stat.
             session?.invalidateInode(inodes.inode(forSubtitle: kind, of: videoNo), offset: -1)
         }
-        if learned == .absent || kind == .captions { foldersChanged() }
+        if learned == .absent { forgetSidecar(videoNo, kind) }
         if kind == .speech, learned != .absent, subtitles.state(videoNo: videoNo, kind: .captions) == .unknown {
-            // Whether captions exist is asked right after the speech (in its turn, 1 a second).
-            Task { [weak self] in
-                guard let self, let captions = try? await subtitles.fetch(videoNo: videoNo, kind: .captions) else { return }
-                if case .present = captions { self.foldersChanged() }
-            }
+            // Whether captions exist is asked right after the speech (in its turn, 1 a second);
+            // folders list them from then on.
+            // (Captions are listed only once known, so none found leaves nothing to forget.)
+            Task { _ = try? await subtitles.fetch(videoNo: videoNo, kind: .captions) }
         }
         return learned
     }
 
-    /// Folders of videos are made again at their next look.
-    private func foldersChanged() {
-        state.withLock { $0.namingGeneration += 1 }
+    /// A sidecar found not to exist leaves the kernel's cache of every folder made so far that
+    /// holds it (their listings already skip it).
+    private func forgetSidecar(_ videoNo: String, _ kind: SubtitleKind) {
+        guard let session else { return }
+        let video = inodes.inode(forVideo: videoNo)
+        var gone = state.withLock { s in
+            s.contents.compactMap { view, contents in contents.folder.name(ofSidecar: kind, ofVideo: video).map { (inodes.inode(for: view), $0) } }
+        }
+        for key in searchFolders.keys() {
+            guard let name = searchFolders.folder(key)?.folder.name(ofSidecar: kind, ofVideo: video) else { continue }
+            gone.append((inodes.inode(for: .searchHits(key)), name))
+        }
+        for (parent, name) in gone { session.invalidateEntry(parent: parent, name: name) }
     }
 
     func subtitleAttributes(_ videoNo: String, _ kind: SubtitleKind, inode: Inode) throws -> AttributesReply {

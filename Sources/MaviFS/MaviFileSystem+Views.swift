@@ -70,9 +70,8 @@ extension MaviFileSystem {
     func child(named name: String, in view: View) async throws -> DirectoryItem? {
         if view.listsVideos {
             let folder = try await videoItems(in: view)
-            if let item = folder.item(named: name) { return item }
+            if let item = folder.item(named: name) { return item.role == .subtitle ? try await lookedUp(sidecar: item) : item }
             if name == Self.sharedThumbnailsDirectoryName { return directoryItem(name, .sharedThumbnails(view)) }
-            if let captions = try await unlistedCaptions(named: name, in: folder) { return captions }
         } else if case .sharedThumbnailSize(let v, let size) = view {
             return try await sharedThumbnailChild(named: name, in: v, size: size)
         } else if view == .covers {
@@ -80,9 +79,8 @@ extension MaviFileSystem {
         } else if case .searches(let kind) = view {
             return try await searchChild(named: name, kind: kind)
         } else if case .searchHits(let key) = view {
-            let folder = try await searchFolder(key).folder
-            if let item = folder.item(named: name) { return item }
-            return try await unlistedCaptions(named: name, in: folder)
+            guard let item = try await searchFolder(key).folder.item(named: name) else { return nil }
+            return item.role == .subtitle ? try await lookedUp(sidecar: item) : item
         } else if let found = try await directoryChild(named: name, in: view) {
             return found
         }
@@ -183,7 +181,7 @@ extension MaviFileSystem {
         let numbers = (0..<count).lazy.map { table.videoNo(at: position($0)) }
         let inodes = inodes.inodes(forVideos: numbers)
         let parsed = { (folder: Folder) in
-            self.addingSubtitles(to: folder, videos: (0..<count).lazy.filter { table.status(at: position($0)) == .parsed }.map { ($0, numbers[$0]) })
+            self.addingSubtitles(to: folder, positions: (0..<count).lazy.filter { table.status(at: position($0)) == .parsed })
         }
         if view.namesByID {
             return parsed(Folder(names: PackedStrings((0..<count).lazy.map { FileNaming.idName(table[position($0)]) }), inodes: inodes,

@@ -152,7 +152,10 @@ public final class MaviFileSystem: FileSystemOperations, Sendable {
             // An offset stays the place of its item, whatever was deleted before it.
             if !folder.isRemoved(index - 2) {
                 let item = folder[index - 2]
-                guard buffer.add(name: item.name, entry: entry(of: item), nextOffset: UInt64(index + 1)) else { return }
+                // A sidecar shows as what is known of it now.
+                if item.role != .subtitle || isShown(sidecar: item) {
+                    guard buffer.add(name: item.name, entry: entry(of: item), nextOffset: UInt64(index + 1)) else { return }
+                }
             }
             index += 1
         }

@@ -65,11 +65,17 @@ struct SubtitleSidecarTests {
             ])
             #expect(pair.succeeded && pair.stdoutBytes == expected, "\(pair.stderr)")
 
-            // A video without speech: its sidecar is gone once that is known.
+            // A video without speech: its sidecar is gone once that is known, from every folder,
+            // those listed before included.
+            let silentNo = try #require(mount.videos["silent"])
+            #expect(try await names(mount, "by-id").contains("\(silentNo).srt"))
             let silent = try await run(["cat", mount.path("all/silent.srt")])
             #expect(!silent.succeeded && silent.stderr.contains("No such file"), "\(silent.stderr)")
             let after = try await names(mount, "all")
             #expect(!after.contains("silent.srt") && after.contains("silent.mp4") && after.contains("dog on the beach.srt"), "\(after)")
+            let byID = try await names(mount, "by-id")
+            #expect(!byID.contains("\(silentNo).srt") && byID.contains("\(silentNo).mp4"), "\(byID)")
+            await #expect(throws: Errno(code: ENOENT)) { _ = try await statOf(mount.path("by-id/\(silentNo).srt")) }
             // One subtitle track: no captions, looked up by name or not.
             try await waitUntil("harbour walk's captions to be asked", timeout: 20, interval: 0.2) { captions() >= 1 }
             _ = try await run(["cat", mount.path("all/harbour walk.srt")])
@@ -95,6 +101,27 @@ struct SubtitleSidecarTests {
             let silent = try #require(mount.videos["silent"])
             #expect(try await run(["rm", mount.path("all/silent.mp4")]).succeeded)
             #expect(deletes.isPending(silent) || deletes.stats().confirmed == 1)
+        }
+    }
+
+    @Test("`clip.captions.mp4` beside `clip.mp4`: `clip.captions.srt` is the speech of the video called so, listed once, and clip.mp4's captions are not shown under its name")
+    func captionsNameOfAnotherVideosSpeech() async throws {
+        let beach = try await SubtitledVideos.beach()
+        try await SearchMount.with(more: [("clip", beach), ("clip.captions", beach)]) { mount in
+            let clip = try #require(mount.videos["clip"])
+            // clip.mp4's speech, then its captions (asked right after), which it has.
+            #expect(try await run(["cat", mount.path("all/clip.srt")]).succeeded)
+            try await waitUntil("clip's captions to be kept", timeout: 20, interval: 0.2) {
+                FileManager.default.fileExists(atPath: mount.subtitleDirectory + "/\(clip).captions.srt")
+            }
+            let listed = try await mount.readdirOrder("all")
+            #expect(listed.filter { $0 == "clip.captions.srt" }.count == 1, "\(listed)")
+            let sidecar = try await statOf(mount.path("all/clip.captions.srt"))
+            let video = try await statOf(mount.path("all/clip.captions.mp4"))
+            #expect(sidecar.st_ino == video.st_ino + 2, "the speech sidecar of clip.captions.mp4")
+            let read = try await run(["cat", mount.path("all/clip.captions.srt")])
+            let speech = try await track(0, of: beach)
+            #expect(read.succeeded && read.stdoutBytes == speech, "speech, not clip.mp4's captions: \(read.stdout)")
         }
     }
 

@@ -51,14 +51,15 @@ struct SearchMount: Sendable {
     }
 
     static func with(
-        metadataTimeout: Duration = .seconds(10), allowDelete: Bool = false, _ body: @Sendable (SearchMount) async throws -> Void
+        metadataTimeout: Duration = .seconds(10), allowDelete: Bool = false, more: [(name: String, file: String)] = [],
+        _ body: @Sendable (SearchMount) async throws -> Void
     ) async throws {
         let files = [
             ("dog on the beach", try await SubtitledVideos.beach()),
             ("harbour walk", try await SubtitledVideos.harbour()),
             ("silent", try await SubtitledVideos.silent()),
             (longName, try await SubtitledVideos.silent()),
-        ]
+        ] + more.map { ($0.name, $0.file) }
         try await ServerHarness.withServer { running in
             let work = try TemporaryDirectory(prefix: "mavifs-search")
             defer { work.remove() }
