@@ -24,6 +24,10 @@ final class DesktopThumbnails: Sendable {
     /// Jobs waiting at most: a listing of a whole large library queues its first videos only,
     /// about what a file manager shows before scrolling far.
     static let maxQueued = 5_000
+    /// Paths remembered as done. Past it they are forgotten at once: a path forgotten costs a
+    /// look at the thumbnail cache when listed again, and a mount of a million videos browsed for
+    /// days should not keep a path for each.
+    static let maxDone = 50_000
 
     let mountpoint: String
     let cache: ThumbnailCache
@@ -94,7 +98,10 @@ final class DesktopThumbnails: Sendable {
             let made = await make(job)
             state.withLock { s in
                 s.queued.remove(job.path)
-                if made { s.done[job.path] = job.mtime }
+                if made {
+                    if s.done.count >= Self.maxDone { s.done.removeAll(keepingCapacity: true) }
+                    s.done[job.path] = job.mtime
+                }
             }
         }
     }

@@ -42,13 +42,16 @@ extension MaviFileSystem {
         return entry(of: coverItem(video, size: try await fetchedCoverSize(video))).attributes
     }
 
-    func openCover(flags: Int32) throws -> OpenReply {
+    /// A cover never changes, so the kernel keeps its pages; a shared thumbnail records its
+    /// video's name, which a rename changes, so it is read anew at each open.
+    func openCover(flags: Int32, keepCache: Bool = true) throws -> OpenReply {
         guard flags & O_ACCMODE == O_RDONLY else { throw FUSEError.notPermitted }
-        return OpenReply(keepCache: true)
+        return OpenReply(keepCache: keepCache)
     }
 
     func readCover(videoNo: String, offset: UInt64, size: Int) async throws -> ReadReply {
         guard let covers, let video = state.withLock({ $0.videos[videoNo] }) else { throw FUSEError.notFound }
+        _ = try await coverFileByDeadline(video)
         do {
             return .bytes(try await covers.read(video, offset: offset, size: size))
         } catch {
@@ -58,14 +61,27 @@ extension MaviFileSystem {
     }
 
     private func fetchedCoverSize(_ video: Video) async throws -> Int {
+        _ = try await coverFileByDeadline(video)
+        return covers?.storedSize(videoNo: video.videoNo) ?? 0
+    }
+
+    /// The video's cover on disk, fetched by the operation's deadline (else within the metadata
+    /// timeout): a cover server that does not answer fails the `stat` or read with EIO in time,
+    /// rather than holding it (and the file manager behind it).
+    func coverFileByDeadline(_ video: Video) async throws -> String {
         guard let covers else { throw FUSEError.notFound }
+        let deadline = Self.operationDeadline ?? .now + options.metadataTimeout
         do {
-            _ = try await covers.coverFile(for: video)
+            return try await Deadlines.abandoning(at: deadline, cancelOnExpiry: false) { try await covers.coverFile(for: video) }
+        } catch is DeadlineExpired {
+            logger.warning("the server did not send a cover in time", metadata: ["video_no": "\(video.videoNo)", "timeout": "\(options.metadataTimeout)"])
+            throw FUSEError.ioError
+        } catch is CancellationError {
+            throw FUSEError.interrupted
         } catch {
             logger.warning("cannot fetch the cover of \(video.videoNo): \(error)")
             throw FUSEError.ioError
         }
-        return covers.storedSize(videoNo: video.videoNo) ?? 0
     }
 
     private func coverItem(_ video: Video, size: Int?) -> DirectoryItem {

@@ -42,13 +42,28 @@ extension MaviFileSystem {
         return folder
     }
 
-    /// A thumbnail looked up by name: made now, so its size is right from the start.
+    /// A thumbnail looked up by name: made now, so its size is right from the start. Found
+    /// through the folder's index of names by MD5, so a file manager looking up the thumbnails of
+    /// a folder one by one makes neither a listing of them nor an inode per video.
     func sharedThumbnailChild(named name: String, in view: View, size: ThumbnailSize) async throws -> DirectoryItem? {
-        guard var item = try await sharedThumbnailItems(of: view, size: size).item(named: name),
-              case .sharedThumbnail(let file) = inodes.node(item.inode) else { return nil }
-        item.size = UInt64(try await sharedThumbnailBytes(file).count)
-        item.role = .cover(sizeKnown: true)
-        return item
+        guard let digest = SharedThumbnailIndex.Digest(thumbnailName: name) else { return nil }
+        let videos = try await videoItems(in: view)
+        guard let key = state.withLock({ $0.contents[view]?.key }) else { return nil }
+        let index = sharedThumbnailIndexes.withLock { $0[view].flatMap { $0.key == key ? $0.index : nil } } ?? {
+            let index = SharedThumbnailIndex(videos)
+            sharedThumbnailIndexes.withLock { $0[view] = (key, index) }
+            return index
+        }()
+        guard let position = index.position(of: digest), !videos.isRemoved(position) else { return nil }
+        let videoItem = videos[position]
+        guard case .video(let no) = inodes.node(videoItem.inode), let video = state.withLock({ $0.videos[no] }), video.coverURL != nil else {
+            return nil
+        }
+        let file = InodeTable.SharedThumbnail(videoNo: no, size: size, namedByID: view.namesByID)
+        let bytes = try await sharedThumbnailBytes(file)
+        return DirectoryItem(
+            name: name, inode: inodes.inode(forSharedThumbnail: file), role: .cover(sizeKnown: true), size: UInt64(bytes.count),
+            changed: video.createTime)
     }
 
     func sharedThumbnailAttributes(_ file: InodeTable.SharedThumbnail, inode: Inode) async throws -> FileAttributes {
@@ -67,14 +82,14 @@ extension MaviFileSystem {
 
     /// The PNG of one thumbnail, made from the cover (fetched once, kept by the cover store).
     func sharedThumbnailBytes(_ file: InodeTable.SharedThumbnail) async throws -> [UInt8] {
-        guard let covers, let video = state.withLock({ $0.videos[file.videoNo] }) else { throw FUSEError.notFound }
+        guard covers != nil, let video = state.withLock({ $0.videos[file.videoNo] }) else { throw FUSEError.notFound }
         let name = file.namedByID ? FileNaming.idName(video) : state.withLock { $0.videos.name(of: video.videoNo) } ?? FileNaming.idName(video)
         if let bytes = sharedThumbnails.withLock({ $0.bytes(file, name: name) }) { return bytes }
+        let cover = try await coverFileByDeadline(video)
         do {
             let facts = ThumbnailFacts(
                 uri: try FileURI.relativeURI(forFileName: name), mtime: shownMTime(of: video), size: UInt64(max(0, video.size ?? 0)),
                 mimeType: VideoTypes.mimeType(ofExtension: FileNaming.fileExtension(video)), movieLength: video.duration.map(Int.init))
-            let cover = try await covers.coverFile(for: video)
             let bytes = try ThumbnailImage.pngBytes(from: cover, size: file.size, facts: facts)
             sharedThumbnails.withLock { $0.keep(bytes, for: file, name: name) }
             return bytes
@@ -108,4 +123,38 @@ struct SharedThumbnailBytes: Sendable {
         if made.updateValue((name, bytes), forKey: file) == nil { order.append(file) }
         if order.count > Self.capacity { made.removeValue(forKey: order.removeFirst()) }
     }
+}
+
+/// A folder's videos by the MD5 of their names, as shared thumbnails are named: 16 bytes and a
+/// position a video.
+struct SharedThumbnailIndex: Sendable {
+    struct Digest: Hashable, Sendable {
+        var high: UInt64
+        var low: UInt64
+
+        /// The digest a thumbnail's name (`<32 hex digits>.png`) spells, if it is one.
+        init?(thumbnailName name: String) {
+            guard name.hasSuffix(".png") else { return nil }
+            self.init(hex: name.dropLast(4))
+        }
+
+        init?(hex: Substring) {
+            guard hex.utf8.count == 32, let high = UInt64(hex.prefix(16), radix: 16), let low = UInt64(hex.suffix(16), radix: 16),
+                  hex.allSatisfy({ $0.isHexDigit && !$0.isUppercase }) else { return nil }
+            self.high = high
+            self.low = low
+        }
+    }
+
+    private var positions: [Digest: Int32] = [:]
+
+    init(_ folder: Folder) {
+        positions.reserveCapacity(folder.count)
+        for position in 0..<folder.count where !folder.isRemoved(position) {
+            guard folder[position].role == .video, let digest = Digest(hex: Substring(FileURI.md5(folder.name(at: position)))) else { continue }
+            positions[digest] = Int32(position)
+        }
+    }
+
+    func position(of digest: Digest) -> Int? { positions[digest].map(Int.init) }
 }

@@ -34,6 +34,8 @@ public final class MaviFileSystem: FileSystemOperations, Sendable {
     /// Set once a mount point and a thumbnail cache are known (``writeThumbnails(mountpoint:into:)``).
     let desktopThumbnails = Mutex<DesktopThumbnails?>(nil)
     let sharedThumbnails = Mutex(SharedThumbnailBytes())
+    /// Per folder of videos, its index of names by MD5, while the folder is the same.
+    let sharedThumbnailIndexes = Mutex<[View: (key: ContentsKey, index: SharedThumbnailIndex)]>([:])
 
     /// The latest record of every video seen, and the names given to them.
     struct NamingState {
@@ -169,7 +171,8 @@ public final class MaviFileSystem: FileSystemOperations, Sendable {
 
     public func open(inode: Inode, flags: Int32, context: RequestContext) async throws -> OpenReply {
         switch inodes.node(inode) {
-        case .cover, .sharedThumbnail: return try openCover(flags: flags)
+        case .cover: return try openCover(flags: flags)
+        case .sharedThumbnail: return try openCover(flags: flags, keepCache: false)
         default: break
         }
         if case .subtitle(let no, let kind) = inodes.node(inode) { return try await openSubtitle(no, kind, inode: inode, flags: flags) }
