@@ -93,12 +93,12 @@ struct CachedLibrary: Sendable {
     /// reading through a cache on `cacheDirectory`, and always
     /// unmounts and shuts the cache down (making its records durable), whether `body` returns or throws.
     func mount<T: Sendable>(
-        blockSize: Int = 256 << 10, maxBytes: Int64? = 256 << 20, _ body: (MountedCache) async throws -> T
+        blockSize: Int = 256 << 10, maxBytes: Int64? = 256 << 20, maxReadAhead: Int? = nil, _ body: (MountedCache) async throws -> T
     ) async throws -> T {
         let logger = testLogger("mavifs.test.reads")
-        let reader = try VideoReader(
-            client: client, namespace: APILimits.defaultNamespace,
-            configuration: Self.configuration(directory: cacheDirectory, blockSize: blockSize, maxBytes: maxBytes), logger: logger)
+        var configuration = Self.configuration(directory: cacheDirectory, blockSize: blockSize, maxBytes: maxBytes)
+        if let maxReadAhead { configuration.maxReadAhead = maxReadAhead }
+        let reader = try VideoReader(client: client, namespace: APILimits.defaultNamespace, configuration: configuration, logger: logger)
         let fs = MaviFileSystem(
             catalog: VideoCatalog(source: client, ttl: .seconds(300), logger: logger), content: reader,
             options: MaviFSOptions(), logger: logger)
