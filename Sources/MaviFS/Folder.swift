@@ -57,7 +57,7 @@ struct Folder: Sendable {
             let (video, kind) = subtitles.entry(position - baseCount)
             let videoItem = self[video]
             item = DirectoryItem(
-                name: SubtitleEntries.name(ofVideoNamed: videoItem.name, kind)!, inode: videoItem.inode + (kind == .speech ? 2 : 3),
+                name: SubtitleEntries.name(ofVideoNamed: videoItem.name, kind)!, inode: videoItem.inode + Self.sidecarOffset(kind),
                 role: .subtitle, modified: videoItem.modifiedMillisecondsIfKnown, changed: videoItem.changedMillisecondsIfKnown)
             item.removed = videoItem.removed
             return item
@@ -74,6 +74,17 @@ struct Folder: Sendable {
         item.removed = removed.contains(position)
         return item
     }
+
+    /// The inode and kind of the sidecar at `position`, nil for any other item: found without
+    /// making the item.
+    func sidecar(at position: Int) -> (inode: Inode, kind: SubtitleKind)? {
+        guard position >= baseCount else { return nil }
+        let (video, kind) = subtitles.entry(position - baseCount)
+        return (inode(at: video) + Self.sidecarOffset(kind), kind)
+    }
+
+    /// A sidecar's inode is its video's and this (``InodeTable``).
+    private static func sidecarOffset(_ kind: SubtitleKind) -> Inode { kind == .speech ? 2 : 3 }
 
     func isRemoved(_ position: Int) -> Bool {
         position >= baseCount ? removed.contains(subtitles.entry(position - baseCount).video) : removed.contains(position)
@@ -106,7 +117,7 @@ struct Folder: Sendable {
     }
 
     func inode(at position: Int) -> Inode {
-        if position >= baseCount { return self[position].inode }
+        if let sidecar = sidecar(at: position) { return sidecar.inode }
         return switch entries {
         case .items(let items, _): items[position].inode
         case .videos(_, let inodes, _, _): inodes[position]

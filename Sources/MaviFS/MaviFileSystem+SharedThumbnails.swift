@@ -26,7 +26,7 @@ extension MaviFileSystem {
         let key = state.withLock { $0.contents[view]?.key }
         if let key, let cached = state.withLock({ $0.contents[shared] }), cached.key == key { return cached.folder }
         var items: [DirectoryItem] = []
-        for position in 0..<videos.count where !videos.isRemoved(position) {
+        for position in 0..<videos.count where videos.sidecar(at: position) == nil && !videos.isRemoved(position) {
             let item = videos[position]
             guard case .video(let no) = inodes.node(item.inode), let video = state.withLock({ $0.videos[no] }), video.coverURL != nil else {
                 continue
@@ -150,7 +150,7 @@ struct SharedThumbnailIndex: Sendable {
 
     init(_ folder: Folder) {
         positions.reserveCapacity(folder.count)
-        for position in 0..<folder.count where !folder.isRemoved(position) {
+        for position in 0..<folder.count where folder.sidecar(at: position) == nil && !folder.isRemoved(position) {
             guard folder[position].role == .video, let digest = Digest(hex: Substring(FileURI.md5(folder.name(at: position)))) else { continue }
             positions[digest] = Int32(position)
         }

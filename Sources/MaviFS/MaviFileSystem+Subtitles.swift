@@ -46,17 +46,6 @@ extension MaviFileSystem {
         return folder
     }
 
-    /// Whether a folder lists the sidecar `item` now: speech unless known to be absent, captions
-    /// once known to exist.
-    func isShown(sidecar item: DirectoryItem) -> Bool {
-        guard let subtitles, case .subtitle(let videoNo, let kind) = inodes.node(item.inode) else { return false }
-        return switch subtitles.state(videoNo: videoNo, kind: kind) {
-        case .absent: false
-        case .present: true
-        case .unknown: kind == .speech
-        }
-    }
-
     /// The sidecar `item` as a lookup by name finds it: captions not known yet are fetched now,
     /// and found if the video has them.
     func lookedUp(sidecar item: DirectoryItem) async throws -> DirectoryItem? {
@@ -137,6 +126,10 @@ extension MaviFileSystem {
         if case .subtitle(let videoNo, let kind) = inodes.node(item.inode), case .present(let bytes) = subtitles?.state(videoNo: videoNo, kind: kind) {
             size = UInt64(bytes)
         }
+        return subtitleEntry(item, size: size)
+    }
+
+    func subtitleEntry(_ item: DirectoryItem, size: UInt64) -> Entry {
         let shown = item.modified ?? mountTime
         let ttl = options.ttlSeconds
         return Entry(attributes: FileAttributes(

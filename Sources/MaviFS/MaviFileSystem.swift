@@ -34,6 +34,8 @@ public final class MaviFileSystem: FileSystemOperations, Sendable {
     /// Set once a mount point and a thumbnail cache are known (``writeThumbnails(mountpoint:into:)``).
     let desktopThumbnails = Mutex<DesktopThumbnails?>(nil)
     let sharedThumbnails = Mutex(SharedThumbnailBytes())
+    /// What listings need to know of subtitle sidecars, kept as the subtitle store learns it.
+    let sidecarFacts = Mutex(SidecarFacts())
     /// Per folder of videos, its index of names by MD5, while the folder is the same.
     let sharedThumbnailIndexes = Mutex<[View: (key: ContentsKey, index: SharedThumbnailIndex)]>([:])
 
@@ -72,6 +74,11 @@ public final class MaviFileSystem: FileSystemOperations, Sendable {
         self.deletes = deletes
         self.options = options
         self.logger = logger
+        subtitles?.observe { [weak self] videoNo, kind, state in
+            guard let self else { return }
+            let inode = inodes.inode(forSubtitle: kind, of: videoNo)
+            sidecarFacts.withLock { $0.learned(state, inode: inode) }
+        }
     }
 
     /// Lets the filesystem tell the kernel when names disappear or change.
@@ -150,12 +157,19 @@ public final class MaviFileSystem: FileSystemOperations, Sendable {
             guard buffer.add(name: "..", inode: parent, kind: .directory, nextOffset: 2) else { return }
             index = 2
         }
+        let sidecars = sidecarFacts.withLock { $0 }
         while index - 2 < folder.count {
+            let position = index - 2
             // An offset stays the place of its item, whatever was deleted before it.
-            if !folder.isRemoved(index - 2) {
-                let item = folder[index - 2]
-                // A sidecar shows as what is known of it now.
-                if item.role != .subtitle || isShown(sidecar: item) {
+            if !folder.isRemoved(position) {
+                if let (sidecar, kind) = folder.sidecar(at: position) {
+                    // A sidecar shows as what is known of it now.
+                    if let size = sidecars.listedSize(sidecar, kind) {
+                        let item = folder[position]
+                        guard buffer.add(name: item.name, entry: subtitleEntry(item, size: size), nextOffset: UInt64(index + 1)) else { return }
+                    }
+                } else {
+                    let item = folder[position]
                     guard buffer.add(name: item.name, entry: entry(of: item), nextOffset: UInt64(index + 1)) else { return }
                 }
             }

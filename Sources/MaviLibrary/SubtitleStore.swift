@@ -57,6 +57,7 @@ public final class SubtitleStore: Sendable {
     private let logger: Logger
     private let states = Mutex<[Key: SubtitleState]>([:])
     private let fetches = Mutex<[Key: Task<SubtitleState, any Error>]>([:])
+    private let observer = Mutex<Observer?>(nil)
 
     /// Reads what earlier mounts stored (one walk of the folder, so that listing a folder of
     /// videos never looks at the disk per video).
@@ -98,9 +99,17 @@ public final class SubtitleStore: Sendable {
         states.withLock { $0[Key(videoNo: videoNo, kind: kind)] } ?? .unknown
     }
 
-    /// Everything known, at once: a folder of many videos looks each one up.
-    public func snapshot() -> SubtitleSnapshot {
-        SubtitleSnapshot(states: states.withLock { $0.map { ($0.key.videoNo, $0.key.kind, $0.value) } })
+    /// Told of a sidecar's state once it is known.
+    public typealias Observer = @Sendable (_ videoNo: String, _ kind: SubtitleKind, _ state: SubtitleState) -> Void
+
+    /// Tells `observer` everything known now, then each state as it is learned (a state, once
+    /// known, does not change), so that it can keep what it needs in its own terms.
+    public func observe(_ observer: @escaping Observer) {
+        let known = states.withLock { states in
+            self.observer.withLock { $0 = observer }
+            return states.map { ($0.key, $0.value) }
+        }
+        for (key, state) in known { observer(key.videoNo, key.kind, state) }
     }
 
     /// Fetches the sidecar unless known; returns what is known then.
@@ -150,6 +159,7 @@ public final class SubtitleStore: Sendable {
             state = .absent
         }
         states.withLock { $0[key] = state }
+        observer.withLock { $0 }?(key.videoNo, key.kind, state)
         return state
     }
 
@@ -162,26 +172,6 @@ public final class SubtitleStore: Sendable {
     private static func videoNo(_ text: String) -> String? {
         guard !text.isEmpty, !text.hasPrefix("."), !text.contains("/"), !text.contains("\0"), text.utf8.count <= 200 else { return nil }
         return text
-    }
-}
-
-/// What a ``SubtitleStore`` knew at one moment.
-public struct SubtitleSnapshot: Sendable {
-    private let known: [String: (speech: SubtitleState, captions: SubtitleState)]
-
-    init(states: [(String, SubtitleKind, SubtitleState)]) {
-        var known: [String: (speech: SubtitleState, captions: SubtitleState)] = [:]
-        for (videoNo, kind, state) in states {
-            var entry = known[videoNo] ?? (.unknown, .unknown)
-            if kind == .speech { entry.speech = state } else { entry.captions = state }
-            known[videoNo] = entry
-        }
-        self.known = known
-    }
-
-    public func state(_ videoNo: String, _ kind: SubtitleKind) -> SubtitleState {
-        guard let entry = known[videoNo] else { return .unknown }
-        return kind == .speech ? entry.speech : entry.captions
     }
 }
 
