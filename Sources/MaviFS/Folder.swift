@@ -41,6 +41,10 @@ struct Folder: Sendable {
     /// Items, deleted ones included (see ``isRemoved(_:)``).
     var count: Int { baseCount + subtitles.count }
 
+    /// The positions of the items before the sidecars: the videos (and, in a search folder, its
+    /// playlist).
+    var itemPositions: Range<Int> { 0..<baseCount }
+
     /// Items before the sidecars.
     private var baseCount: Int {
         switch entries {
@@ -57,7 +61,7 @@ struct Folder: Sendable {
             let (video, kind) = subtitles.entry(position - baseCount)
             let videoItem = self[video]
             item = DirectoryItem(
-                name: SubtitleEntries.name(ofVideoNamed: videoItem.name, kind)!, inode: videoItem.inode + Self.sidecarOffset(kind),
+                name: SubtitleEntries.name(ofVideoNamed: videoItem.name, kind)!, inode: videoItem.inode + InodeTable.sidecarOffset(kind),
                 role: .subtitle, modified: videoItem.modifiedMillisecondsIfKnown, changed: videoItem.changedMillisecondsIfKnown)
             item.removed = videoItem.removed
             return item
@@ -80,11 +84,8 @@ struct Folder: Sendable {
     func sidecar(at position: Int) -> (inode: Inode, kind: SubtitleKind)? {
         guard position >= baseCount else { return nil }
         let (video, kind) = subtitles.entry(position - baseCount)
-        return (inode(at: video) + Self.sidecarOffset(kind), kind)
+        return (inode(at: video) + InodeTable.sidecarOffset(kind), kind)
     }
-
-    /// A sidecar's inode is its video's and this (``InodeTable``).
-    private static func sidecarOffset(_ kind: SubtitleKind) -> Inode { kind == .speech ? 2 : 3 }
 
     func isRemoved(_ position: Int) -> Bool {
         position >= baseCount ? removed.contains(subtitles.entry(position - baseCount).video) : removed.contains(position)
@@ -134,14 +135,15 @@ struct Folder: Sendable {
     }
 
     /// The name of the sidecar of `kind` of the video with inode `video`, if this folder holds
-    /// it: one pass over the inodes.
-    func name(ofSidecar kind: SubtitleKind, ofVideo video: Inode) -> String? {
+    /// it: the video found by its name `videoName` in a folder of videos, else by a walk of the
+    /// items.
+    func name(ofSidecar kind: SubtitleKind, ofVideo video: Inode, named videoName: String?) -> String? {
         guard !subtitles.isEmpty else { return nil }
         let position: Int? = switch entries {
         case .items(let items, _): items.firstIndex { $0.inode == video }
-        case .videos(_, let inodes, _, _): inodes.firstIndex(of: video)
+        case .videos(let names, let inodes, _, _): videoName.flatMap(names.firstPosition(of:)).flatMap { inodes[$0] == video ? $0 : nil }
         }
-        guard let position, let index = subtitles.index(video: position, kind) else { return nil }
+        guard let position, !removed.contains(position), let index = subtitles.index(video: position, kind) else { return nil }
         return name(at: baseCount + index)
     }
 
@@ -176,14 +178,16 @@ struct SubtitleEntries: Sendable {
     /// positions. A name that would not fit in 255 bytes gets no sidecar (no player would find it).
     mutating func add(video: Int, videoName: String, _ kind: SubtitleKind) {
         guard Self.name(ofVideoNamed: videoName, kind) != nil, let ext = Self.splitExtension(videoName)?.ext else { return }
-        entries.append(UInt32(video) << 1 | (kind == .speech ? 0 : 1))
-        if !extensions.contains(ext) { extensions.append(ext) }
+        entries.append(Self.key(video: video, kind))
+        if !extensions.contains(where: { $0 == ext }) { extensions.append(String(ext)) }
     }
 
     /// Where the sidecar of `kind` of the video at `video` is among the sidecars.
     func index(video: Int, _ kind: SubtitleKind) -> Int? {
-        Self.search(entries, UInt32(video) << 1 | (kind == .speech ? 0 : 1))
+        Self.search(entries, Self.key(video: video, kind))
     }
+
+    private static func key(video: Int, _ kind: SubtitleKind) -> UInt32 { UInt32(video) << 1 | (kind == .speech ? 0 : 1) }
 
     func entry(_ index: Int) -> (video: Int, kind: SubtitleKind) {
         (Int(entries[index] >> 1), entries[index] & 1 == 0 ? .speech : .captions)
@@ -205,13 +209,14 @@ struct SubtitleEntries: Sendable {
     /// extension or the name would be longer than 255 bytes.
     static func name(ofVideoNamed videoName: String, _ kind: SubtitleKind) -> String? {
         guard let (base, _) = splitExtension(videoName) else { return nil }
-        let name = base + kind.fileSuffix
+        let name = String(base) + kind.fileSuffix
         return name.utf8.count <= FileNaming.maxNameBytes ? name : nil
     }
 
-    static func splitExtension(_ name: String) -> (base: String, ext: String)? {
+    /// A name's base and extension, as parts of it: no string is made.
+    static func splitExtension(_ name: String) -> (base: Substring, ext: Substring)? {
         guard let dot = name.lastIndex(of: "."), dot != name.startIndex, name.index(after: dot) != name.endIndex else { return nil }
-        return (String(name[..<dot]), String(name[name.index(after: dot)...]))
+        return (name[..<dot], name[name.index(after: dot)...])
     }
 
     private static func search(_ sorted: [UInt32], _ key: UInt32) -> Int? {

@@ -19,7 +19,7 @@ final class InodeTable: Sendable {
         var videos = PackedStrings()
         var sharedThumbnails: [SharedThumbnail] = []
         var sharedThumbnailInodes: [SharedThumbnail: Inode] = [:]
-        /// Generated files (playlists, subtitle sidecars), numbered in the directories' sequence:
+        /// Generated files (playlists), numbered in the directories' sequence:
         /// there are few of them, and a video's own numbers stay worked out from its place.
         var files: [GeneratedFile: Inode] = [:]
         var filesByInode: [Inode: GeneratedFile] = [:]
@@ -79,8 +79,11 @@ final class InodeTable: Sendable {
 
     /// The inode of a video's subtitle sidecar of `kind`.
     func inode(forSubtitle kind: SubtitleKind, of videoNo: String) -> Inode {
-        Self.videoInode(state.withLock { $0.videos.position(adding: videoNo) }) + (kind == .speech ? 2 : 3)
+        Self.videoInode(state.withLock { $0.videos.position(adding: videoNo) }) + Self.sidecarOffset(kind)
     }
+
+    /// A sidecar's inode is its video's plus this.
+    static func sidecarOffset(_ kind: SubtitleKind) -> Inode { kind == .speech ? 2 : 3 }
 
     private static func videoInode(_ position: Int) -> Inode { stride * Inode(position) + 2 }
 

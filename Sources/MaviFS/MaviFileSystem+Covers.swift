@@ -70,18 +70,7 @@ extension MaviFileSystem {
     /// rather than holding it (and the file manager behind it).
     func coverFileByDeadline(_ video: Video) async throws -> String {
         guard let covers else { throw FUSEError.notFound }
-        let deadline = Self.operationDeadline ?? .now + options.metadataTimeout
-        do {
-            return try await Deadlines.abandoning(at: deadline, cancelOnExpiry: false) { try await covers.coverFile(for: video) }
-        } catch is DeadlineExpired {
-            logger.warning("the server did not send a cover in time", metadata: ["video_no": "\(video.videoNo)", "timeout": "\(options.metadataTimeout)"])
-            throw FUSEError.ioError
-        } catch is CancellationError {
-            throw FUSEError.interrupted
-        } catch {
-            logger.warning("cannot fetch the cover of \(video.videoNo): \(error)")
-            throw FUSEError.ioError
-        }
+        return try await fetchByDeadline("a cover", videoNo: video.videoNo) { try await covers.coverFile(for: video) }
     }
 
     private func coverItem(_ video: Video, size: Int?) -> DirectoryItem {

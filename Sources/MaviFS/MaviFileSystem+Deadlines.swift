@@ -16,6 +16,25 @@ extension MaviFileSystem {
         try await Self.$operationDeadline.withValue(.now + options.metadataTimeout) { try await body() }
     }
 
+    /// A fetch of `what` for a video (a cover, subtitles) by the operation's deadline, else within
+    /// the metadata timeout, failing as the kernel should hear it: EIO when the server does not
+    /// answer in time or fails, EINTR when the caller gave up. A fetch past the deadline goes on,
+    /// and what it brings serves the next call.
+    func fetchByDeadline<T: Sendable>(_ what: String, videoNo: String, _ fetch: @escaping @Sendable () async throws -> T) async throws -> T {
+        let deadline = Self.operationDeadline ?? .now + options.metadataTimeout
+        do {
+            return try await Deadlines.abandoning(at: deadline, cancelOnExpiry: false, fetch)
+        } catch is DeadlineExpired {
+            logger.warning("the server did not send \(what) in time", metadata: ["video_no": "\(videoNo)", "timeout": "\(options.metadataTimeout)"])
+            throw FUSEError.ioError
+        } catch is CancellationError {
+            throw FUSEError.interrupted
+        } catch {
+            logger.warning("cannot fetch \(what): \(error)", metadata: ["video_no": "\(videoNo)"])
+            throw FUSEError.ioError
+        }
+    }
+
     /// The listing for `filter` by the operation's deadline: fresh when the server answers in
     /// time, else the last one fetched (marked stale), else `EIO`.
     ///

@@ -12,6 +12,8 @@ import Thumbnails
 /// videos.
 extension MaviFileSystem {
     static let sharedThumbnailsDirectoryName = ".sh_thumbnails"
+    /// Folders whose index of names by MD5 is kept; past it they are dropped and made again.
+    static let sharedThumbnailIndexesKept = 8
 
     /// `normal/` and `large/`.
     func sharedThumbnailFolders(of view: View) -> Folder {
@@ -26,7 +28,7 @@ extension MaviFileSystem {
         let key = state.withLock { $0.contents[view]?.key }
         if let key, let cached = state.withLock({ $0.contents[shared] }), cached.key == key { return cached.folder }
         var items: [DirectoryItem] = []
-        for position in 0..<videos.count where videos.sidecar(at: position) == nil && !videos.isRemoved(position) {
+        for position in videos.itemPositions where !videos.isRemoved(position) {
             let item = videos[position]
             guard case .video(let no) = inodes.node(item.inode), let video = state.withLock({ $0.videos[no] }), video.coverURL != nil else {
                 continue
@@ -47,11 +49,17 @@ extension MaviFileSystem {
     /// a folder one by one makes neither a listing of them nor an inode per video.
     func sharedThumbnailChild(named name: String, in view: View, size: ThumbnailSize) async throws -> DirectoryItem? {
         guard let digest = SharedThumbnailIndex.Digest(thumbnailName: name) else { return nil }
-        let videos = try await videoItems(in: view)
-        guard let key = state.withLock({ $0.contents[view]?.key }) else { return nil }
-        let index = sharedThumbnailIndexes.withLock { $0[view].flatMap { $0.key == key ? $0.index : nil } } ?? {
+        _ = try await videoItems(in: view)
+        // The folder and its key as one: an index is of the folder it was made from.
+        guard let contents = state.withLock({ $0.contents[view] }) else { return nil }
+        let videos = contents.folder
+        let index = sharedThumbnailIndexes.withLock { $0[view].flatMap { $0.key == contents.key ? $0.index : nil } } ?? {
             let index = SharedThumbnailIndex(videos)
-            sharedThumbnailIndexes.withLock { $0[view] = (key, index) }
+            sharedThumbnailIndexes.withLock { indexes in
+                // A file manager shows a few folders at a time.
+                if indexes.count >= Self.sharedThumbnailIndexesKept { indexes.removeAll() }
+                indexes[view] = (contents.key, index)
+            }
             return index
         }()
         guard let position = index.position(of: digest), !videos.isRemoved(position) else { return nil }
@@ -149,8 +157,8 @@ struct SharedThumbnailIndex: Sendable {
     private var positions: [Digest: Int32] = [:]
 
     init(_ folder: Folder) {
-        positions.reserveCapacity(folder.count)
-        for position in 0..<folder.count where folder.sidecar(at: position) == nil && !folder.isRemoved(position) {
+        positions.reserveCapacity(folder.itemPositions.count)
+        for position in folder.itemPositions where !folder.isRemoved(position) {
             guard folder[position].role == .video, let digest = Digest(hex: Substring(FileURI.md5(folder.name(at: position)))) else { continue }
             positions[digest] = Int32(position)
         }

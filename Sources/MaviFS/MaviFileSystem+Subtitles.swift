@@ -20,26 +20,35 @@ import MaviLibrary
 /// one video so costs no folder anything: none is made again.
 extension MaviFileSystem {
     /// `folder` with the sidecars of the processed videos at `positions` added after its items.
-    func addingSubtitles(to folder: Folder, positions: some Sequence<Int>) -> Folder {
+    /// Two passes over the names, keeping none: a folder of a million videos is made without a
+    /// million strings held at once.
+    func addingSubtitles(to folder: Folder, positions: some Collection<Int>) -> Folder {
         guard subtitles != nil else { return folder }
-        let named = positions.map { (position: $0, split: SubtitleEntries.splitExtension(folder.name(at: $0))) }
+        let captionsSuffix = SubtitleKind.captions.fileSuffix.dropLast(SubtitleKind.speech.fileSuffix.count)
+        var extensions: [String] = []
+        var basesEndingInCaptions = Set<String>()
+        for position in positions {
+            let name = folder.name(at: position)
+            guard let (base, ext) = SubtitleEntries.splitExtension(name) else { continue }
+            if !extensions.contains(where: { $0 == ext }) { extensions.append(String(ext)) }
+            if base.hasSuffix(captionsSuffix) { basesEndingInCaptions.insert(String(base)) }
+        }
         // Videos that differ only in their extension (`clip.mp4`, `clip.mov`) would share
         // `clip.srt`, and a player could load the other one's: such videos get no sidecar. Only
         // the extensions present are tried, so a folder of one kind costs no look-up.
-        let extensions = Set(named.compactMap { $0.split?.ext })
-        func sharesItsBase(_ base: String, _ ext: String) -> Bool {
+        func sharesItsBase(_ base: Substring, _ ext: Substring) -> Bool {
             extensions.count > 1 && extensions.contains { $0 != ext && folder.item(named: base + "." + $0) != nil }
         }
-        // `clip.captions.mp4`'s speech and `clip.mp4`'s captions would both be
-        // `clip.captions.srt`: the file called so is the speech of the video called so.
-        let captionsSuffix = String(SubtitleKind.captions.fileSuffix.dropLast(SubtitleKind.speech.fileSuffix.count))
-        let basesEndingInCaptions = Set(named.compactMap { $0.split?.base }.filter { $0.hasSuffix(captionsSuffix) })
         var entries = SubtitleEntries()
-        for (position, split) in named {
-            guard let (base, ext) = split, !sharesItsBase(base, ext) else { continue }
-            let name = base + "." + ext
+        for position in positions {
+            let name = folder.name(at: position)
+            guard let (base, ext) = SubtitleEntries.splitExtension(name), !sharesItsBase(base, ext) else { continue }
             entries.add(video: position, videoName: name, .speech)
-            if !basesEndingInCaptions.contains(base + captionsSuffix) { entries.add(video: position, videoName: name, .captions) }
+            // `clip.captions.mp4`'s speech and `clip.mp4`'s captions would both be
+            // `clip.captions.srt`: the file called so is the speech of the video called so.
+            if basesEndingInCaptions.isEmpty || !basesEndingInCaptions.contains(String(base + captionsSuffix)) {
+                entries.add(video: position, videoName: name, .captions)
+            }
         }
         var folder = folder
         folder.subtitles = entries
@@ -65,45 +74,38 @@ extension MaviFileSystem {
         guard let subtitles else { throw FUSEError.notFound }
         let known = subtitles.state(videoNo: videoNo, kind: kind)
         guard known == .unknown else { return known }
-        let deadline = Self.operationDeadline ?? .now + options.metadataTimeout
-        let learned: SubtitleState
-        do {
-            learned = try await Deadlines.abandoning(at: deadline, cancelOnExpiry: false) {
-                try await subtitles.fetch(videoNo: videoNo, kind: kind)
-            }
-        } catch is DeadlineExpired {
-            logger.warning("the server did not send subtitles in time", metadata: ["video_no": "\(videoNo)", "timeout": "\(options.metadataTimeout)"])
-            throw FUSEError.ioError
-        } catch is CancellationError {
-            throw FUSEError.interrupted
-        } catch {
-            logger.warning("cannot fetch subtitles: \(error)", metadata: ["video_no": "\(videoNo)"])
-            throw FUSEError.ioError
-        }
+        let learned = try await fetchByDeadline("subtitles", videoNo: videoNo) { try await subtitles.fetch(videoNo: videoNo, kind: kind) }
         if case .present = learned {
             // The kernel keeps the size 0 it was told: its new size shows at the next stat.
             session?.invalidateInode(inodes.inode(forSubtitle: kind, of: videoNo), offset: -1)
         }
-        if learned == .absent { forgetSidecar(videoNo, kind) }
+        // Captions are listed only once known to exist: none found leaves nothing to forget.
+        if learned == .absent, kind == .speech { forgetSpeechSidecar(of: videoNo) }
         if kind == .speech, learned != .absent, subtitles.state(videoNo: videoNo, kind: .captions) == .unknown {
             // Whether captions exist is asked right after the speech (in its turn, 1 a second);
             // folders list them from then on.
-            // (Captions are listed only once known, so none found leaves nothing to forget.)
             Task { _ = try? await subtitles.fetch(videoNo: videoNo, kind: .captions) }
         }
         return learned
     }
 
-    /// A sidecar found not to exist leaves the kernel's cache of every folder made so far that
-    /// holds it (their listings already skip it).
-    private func forgetSidecar(_ videoNo: String, _ kind: SubtitleKind) {
+    /// A speech sidecar found not to exist leaves the kernel's cache of every folder made so far
+    /// that holds it (their listings already skip it). Its video is found by name in folders of
+    /// videos, as `rm` finds it; search folders are short and walked.
+    private func forgetSpeechSidecar(of videoNo: String) {
         guard let session else { return }
         let video = inodes.inode(forVideo: videoNo)
-        var gone = state.withLock { s in
-            s.contents.compactMap { view, contents in contents.folder.name(ofSidecar: kind, ofVideo: video).map { (inodes.inode(for: view), $0) } }
+        var gone = state.withLock { s -> [(Inode, String)] in
+            guard let record = s.videos[videoNo] else { return [] }
+            let name = s.videos.name(of: videoNo)
+            return s.contents.compactMap { view, contents in
+                guard let videoName = view.namesByID ? FileNaming.idName(record) : name,
+                      let sidecar = contents.folder.name(ofSidecar: .speech, ofVideo: video, named: videoName) else { return nil }
+                return (inodes.inode(for: view), sidecar)
+            }
         }
         for key in searchFolders.keys() {
-            guard let name = searchFolders.folder(key)?.folder.name(ofSidecar: kind, ofVideo: video) else { continue }
+            guard let name = searchFolders.folder(key)?.folder.name(ofSidecar: .speech, ofVideo: video, named: nil) else { continue }
             gone.append((inodes.inode(for: .searchHits(key)), name))
         }
         for (parent, name) in gone { session.invalidateEntry(parent: parent, name: name) }

@@ -29,7 +29,7 @@ extension MaviFileSystem {
         let base = thumbnails.mountpoint + "/" + directory + "/"
         Task.detached(priority: .background) { [self] in
             var jobs: [DesktopThumbnails.Job] = []
-            for position in 0..<folder.count where folder.sidecar(at: position) == nil && !folder.isRemoved(position) {
+            for position in folder.itemPositions where !folder.isRemoved(position) {
                 guard jobs.count < DesktopThumbnails.maxQueued else { break }
                 let item = folder[position]
                 guard case .video(let no) = inodes.node(item.inode), let video = state.withLock({ $0.videos[no] }),

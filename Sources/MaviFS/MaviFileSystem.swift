@@ -74,10 +74,11 @@ public final class MaviFileSystem: FileSystemOperations, Sendable {
         self.deletes = deletes
         self.options = options
         self.logger = logger
+        // The store's one observer; it numbers the videos whose sidecars earlier mounts kept.
         subtitles?.observe { [weak self] videoNo, kind, state in
             guard let self else { return }
             let inode = inodes.inode(forSubtitle: kind, of: videoNo)
-            sidecarFacts.withLock { $0.learned(state, inode: inode) }
+            sidecarFacts.withLock { $0.learned(state, kind, inode: inode) }
         }
     }
 
@@ -157,23 +158,26 @@ public final class MaviFileSystem: FileSystemOperations, Sendable {
             guard buffer.add(name: "..", inode: parent, kind: .directory, nextOffset: 2) else { return }
             index = 2
         }
-        let sidecars = sidecarFacts.withLock { $0 }
-        while index - 2 < folder.count {
-            let position = index - 2
-            // An offset stays the place of its item, whatever was deleted before it.
-            if !folder.isRemoved(position) {
-                if let (sidecar, kind) = folder.sidecar(at: position) {
-                    // A sidecar shows as what is known of it now.
-                    if let size = sidecars.listedSize(sidecar, kind) {
-                        let item = folder[position]
-                        guard buffer.add(name: item.name, entry: subtitleEntry(item, size: size), nextOffset: UInt64(index + 1)) else { return }
+        sidecarFacts.withLock { sidecars in
+            while index - 2 < folder.count {
+                let position = index - 2
+                // An offset stays the place of its item, whatever was deleted before it.
+                if !folder.isRemoved(position) {
+                    // A sidecar shows as what is known of it now, and is not made unless shown.
+                    var sidecarSize: UInt64?
+                    if let (sidecar, kind) = folder.sidecar(at: position) {
+                        sidecarSize = sidecars.listedSize(sidecar, kind)
+                        if sidecarSize == nil {
+                            index += 1
+                            continue
+                        }
                     }
-                } else {
                     let item = folder[position]
-                    guard buffer.add(name: item.name, entry: entry(of: item), nextOffset: UInt64(index + 1)) else { return }
+                    let entry = sidecarSize.map { subtitleEntry(item, size: $0) } ?? entry(of: item)
+                    guard buffer.add(name: item.name, entry: entry, nextOffset: UInt64(index + 1)) else { return }
                 }
+                index += 1
             }
-            index += 1
         }
     }
 

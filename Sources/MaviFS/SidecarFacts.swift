@@ -2,17 +2,17 @@ import FUSE
 import MaviLibrary
 
 /// What folders need to know of subtitle sidecars to list them, by inode, so that listing a folder
-/// of a million videos looks nothing up per sidecar: the size of each one fetched, and those known
-/// not to exist. A speech sidecar shows until it is known not to exist; captions show only once
-/// fetched.
+/// of a million videos looks nothing up per sidecar: the size of each one fetched, and the speech
+/// sidecars known not to exist. A speech sidecar shows until it is known not to exist; captions
+/// show only once fetched (so their absence needs no record).
 struct SidecarFacts: Sendable {
     private var sizes: [Inode: UInt64] = [:]
     private var absent = Set<Inode>()
 
-    mutating func learned(_ state: SubtitleState, inode: Inode) {
+    mutating func learned(_ state: SubtitleState, _ kind: SubtitleKind, inode: Inode) {
         switch state {
         case .present(let bytes): sizes[inode] = UInt64(bytes)
-        case .absent: absent.insert(inode)
+        case .absent: if kind == .speech { absent.insert(inode) }
         case .unknown: break
         }
     }

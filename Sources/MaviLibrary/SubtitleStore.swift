@@ -103,7 +103,8 @@ public final class SubtitleStore: Sendable {
     public typealias Observer = @Sendable (_ videoNo: String, _ kind: SubtitleKind, _ state: SubtitleState) -> Void
 
     /// Tells `observer` everything known now, then each state as it is learned (a state, once
-    /// known, does not change), so that it can keep what it needs in its own terms.
+    /// known, does not change), so that it can keep what it needs in its own terms. There is one
+    /// observer: a second replaces the first.
     public func observe(_ observer: @escaping Observer) {
         let known = states.withLock { states in
             self.observer.withLock { $0 = observer }

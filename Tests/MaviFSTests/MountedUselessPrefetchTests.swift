@@ -94,9 +94,12 @@ struct MountedUselessPrefetchTests {
             library.server.setFaults(FaultSettings(streamBytesPerSecond: 1 << 10, endpoints: [.file]))
             try await library.mount { mounted in
                 let fd = try Self.openWithoutReadAhead(mounted.path(video))
+                var open = true
+                defer { if open { close(fd) } }
                 #expect(try await blocking("reading the head", timeout: 60) { try Self.read(fd, source, from: 0, length: Self.head) }.isEmpty)
                 try await waitUntil("read-ahead to be under way", timeout: 30) { library.server.stats().streamsOpen > 0 }
                 close(fd)
+                open = false
                 try await waitUntil("the read-ahead to stop", timeout: 30) { library.server.stats().streamsOpen == 0 }
             }
         }
