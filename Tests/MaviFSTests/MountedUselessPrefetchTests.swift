@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import MaviAPI
 import MaviServer
 import TestSupport
 import Testing
@@ -41,22 +42,27 @@ struct MountedUselessPrefetchTests {
         return fd
     }
 
+    /// Caches the head and 16 KiB at each of `places` through a mount that reads one block ahead,
+    /// then has the server trickle ranged replies.
+    static func cacheThenTrickle(_ library: CachedLibrary, _ video: Video, _ source: [UInt8], places: [Int]) async throws {
+        try await library.mount(maxReadAhead: block) { mounted in
+            let path = mounted.path(video)
+            let wrong = try await blocking("caching the places", timeout: 60) { () -> [Int] in
+                let fd = try openWithoutReadAhead(path)
+                defer { close(fd) }
+                return try read(fd, source, from: 0, length: head) + places.flatMap { try read(fd, source, from: $0, length: 16 << 10) }
+            }
+            #expect(wrong.isEmpty)
+        }
+        library.server.setFaults(FaultSettings(streamBytesPerSecond: 1 << 10, endpoints: [.file]))
+    }
+
     @Test("a seek that replaces a file's oldest read position stops that position's ranged requests on the server")
     func seekStopsItsReadAhead() async throws {
         try await CachedLibrary.with(sizes: [32 << 20], rangeRequests: true) { library in
             let video = library.videos[0]
             let source = try library.source(video)
-            try await library.mount(maxReadAhead: Self.block) { mounted in
-                let path = mounted.path(video)
-                let wrong = try await blocking("caching the places", timeout: 60) { () -> [Int] in
-                    let fd = try Self.openWithoutReadAhead(path)
-                    defer { close(fd) }
-                    return try Self.read(fd, source, from: 0, length: Self.head)
-                        + Self.places.flatMap { try Self.read(fd, source, from: $0, length: 16 << 10) }
-                }
-                #expect(wrong.isEmpty)
-            }
-            library.server.setFaults(FaultSettings(streamBytesPerSecond: 1 << 10, endpoints: [.file]))
+            try await Self.cacheThenTrickle(library, video, source, places: Self.places)
             try await library.mount { mounted in
                 let path = mounted.path(video)
                 let fd = try Self.openWithoutReadAhead(path)
@@ -82,16 +88,7 @@ struct MountedUselessPrefetchTests {
         try await CachedLibrary.with(sizes: [16 << 20], rangeRequests: true) { library in
             let video = library.videos[0]
             let source = try library.source(video)
-            try await library.mount(maxReadAhead: Self.block) { mounted in
-                let path = mounted.path(video)
-                let wrong = try await blocking("caching the head", timeout: 60) { () -> [Int] in
-                    let fd = try Self.openWithoutReadAhead(path)
-                    defer { close(fd) }
-                    return try Self.read(fd, source, from: 0, length: Self.head)
-                }
-                #expect(wrong.isEmpty)
-            }
-            library.server.setFaults(FaultSettings(streamBytesPerSecond: 1 << 10, endpoints: [.file]))
+            try await Self.cacheThenTrickle(library, video, source, places: [])
             try await library.mount { mounted in
                 let fd = try Self.openWithoutReadAhead(mounted.path(video))
                 var open = true
