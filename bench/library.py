@@ -3,7 +3,7 @@ videos, against `mavifs serve` with its documented rate limits on (5 lists a sec
 
 The videos are metadata only (`mavifs serve --seed`), in a library of their own per size, kept
 under bench/.cache between runs. For each size:
-- first mount + `ls -l all/`, with an empty cache folder: every page is listed once, so the API's
+- first mount, until mounted and then with `ls -l all/`, with an empty cache folder: every page is listed once, so the API's
   own bound is the number of pages at 5 a second (pages of 1,000, as mavifs asks);
 - warm `ls -l all/`, beside `ls -l` of a local folder holding as many (empty) files, warm;
 - peak RSS of the mount after both;
@@ -124,7 +124,8 @@ def measure(config: Config, size: int, logs: str) -> dict:
         calls = list_calls(server)
         start = time.perf_counter()
         fs.mount(NAMESPACE)
-        figures["first"] = (time.perf_counter() - start) + ls_all(fs, size)
+        figures["first_ready"] = time.perf_counter() - start
+        figures["first"] = figures["first_ready"] + ls_all(fs, size)
         figures["first_calls"] = list_calls(server) - calls
         figures["warm"] = ls_all(fs, size)
         figures["entries"] = fs.listed_entries
@@ -160,7 +161,7 @@ def measure(config: Config, size: int, logs: str) -> dict:
 
 
 def table(rows: list) -> str:
-    lines = ["| videos | first mount + ls -l [API bound] | remount: mounted / + ls [target] | "
+    lines = ["| videos | first mount: mounted [API bound] / + ls -l | remount: mounted / + ls [target] | "
              "warm ls -l of the entries listed [local ls -l of as many files] | "
              "RSS peak: first / remount; settled [target] | list calls: first mount / refresh of an unchanged library |",
              "|---|---|---|---|---|---|"]
@@ -170,7 +171,8 @@ def table(rows: list) -> str:
         rss_target = f" [≤ {target['rss']} MiB]" if "rss" in target else ""
         warm_target = f" [≤ {target['warm']} s]" if "warm" in target else ""
         lines.append(
-            f"| {r['size']:,} | {r['first']:.1f} s [{r['bound']:.1f} s; {r['first'] / r['bound']:.2f} × the bound] | "
+            f"| {r['size']:,} | {r['first_ready']:.1f} s [{r['bound']:.1f} s; {r['first_ready'] / r['bound']:.2f} × the bound] / "
+            f"{r['first']:.1f} s | "
             f"{r['remount_ready']:.2f} s / {r['remount']:.2f} s{remount_target} | "
             f"{r['warm']:.2f} s of {r['entries']:,} [local {r['local_warm']:.2f} s]{warm_target} | "
             f"{r['rss_first']:.0f} / {r['rss_remount']:.0f} MiB; {r['rss_settled']:.0f} MiB{rss_target} | "
