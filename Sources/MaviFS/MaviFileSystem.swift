@@ -161,17 +161,11 @@ public final class MaviFileSystem: FileSystemOperations, Sendable {
         sidecarFacts.withLock { sidecars in
             while index - 2 < folder.count {
                 let position = index - 2
+                // A sidecar shows as what is known of it now, and is not made unless shown.
+                let sidecar = folder.sidecar(at: position)
+                let sidecarSize = sidecar.flatMap { sidecars.listedSize($0.inode, $0.kind) }
                 // An offset stays the place of its item, whatever was deleted before it.
-                if !folder.isRemoved(position) {
-                    // A sidecar shows as what is known of it now, and is not made unless shown.
-                    var sidecarSize: UInt64?
-                    if let (sidecar, kind) = folder.sidecar(at: position) {
-                        sidecarSize = sidecars.listedSize(sidecar, kind)
-                        if sidecarSize == nil {
-                            index += 1
-                            continue
-                        }
-                    }
+                if !folder.isRemoved(position), sidecar == nil || sidecarSize != nil {
                     let item = folder[position]
                     let entry = sidecarSize.map { subtitleEntry(item, size: $0) } ?? entry(of: item)
                     guard buffer.add(name: item.name, entry: entry, nextOffset: UInt64(index + 1)) else { return }
