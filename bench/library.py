@@ -204,7 +204,7 @@ def main(config: Config, machine_lines: list) -> int:
         f"the run took {elapsed / 60:.1f} minutes",
         "- First mount: an empty cache folder. Remount: the cache folder the first mount left, with its "
         "stored listing. Refresh: `ls all/` once the remount's listing outlived its time to live, calls counted on the server. "
-        "Entries: the videos and their subtitle sidecars (`NAME.srt`, listed beside processed videos unless `--no-subtitles`).",
+        "Entries: the videos and their subtitle sidecars (`NAME.srt`, listed beside processed videos in folders of up to 50,000 videos (`--sidecar-listing-limit`), unless `--no-subtitles`).",
         "",
         table(rows),
         "",

@@ -20,6 +20,8 @@ struct Folder: Sendable {
     private var removed = Set<Int>()
     /// Subtitle sidecars of a folder of videos, listed after the videos.
     var subtitles = SubtitleEntries()
+    /// Whether a listing shows the sidecars, or only a lookup by name finds them.
+    var sidecarsListed = true
 
     init(items: [DirectoryItem]) {
         var index: [String: Int] = [:]
@@ -40,6 +42,9 @@ struct Folder: Sendable {
 
     /// Items, deleted ones included (see ``isRemoved(_:)``).
     var count: Int { baseCount + subtitles.count }
+
+    /// The items a listing goes through: the sidecars are last, and left out unless listed.
+    var listedCount: Int { sidecarsListed ? count : baseCount }
 
     /// The positions of the items before the sidecars: the videos (and, in a search folder, its
     /// playlist).
@@ -122,6 +127,14 @@ struct Folder: Sendable {
         return switch entries {
         case .items(let items, _): items[position].inode
         case .videos(_, let inodes, _, _): inodes[position]
+        }
+    }
+
+    /// Whether the item at `position` is a video, without making the item.
+    func isVideo(at position: Int) -> Bool {
+        switch entries {
+        case .items(let items, _): position < items.count && items[position].role == .video
+        case .videos(_, let inodes, _, _): position < inodes.count
         }
     }
 

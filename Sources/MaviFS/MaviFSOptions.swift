@@ -21,10 +21,17 @@ public struct MaviFSOptions: Sendable {
     /// does not come in time is served from the last one fetched (or fails with `EIO` if there is
     /// none); a delete that is not confirmed in time fails with `EIO`.
     public var metadataTimeout: Duration
+    /// A folder of more videos than this lists no subtitle sidecars; they still open by name.
+    /// Each sidecar listed is one more entry for every `ls -l`, `find` and file manager to go
+    /// through: in `all/` of a very large library that doubles the cost of browsing it.
+    public var sidecarListingLimit: Int
+
+    public static let defaultSidecarListingLimit = 50_000
 
     public init(allowDelete: Bool = false, listTTL: Duration = .seconds(60), uid: uid_t = getuid(), gid: gid_t = getgid(),
                 umask: mode_t = 0o022, calendar: Calendar = .current,
-                readTimeout: Duration = .seconds(30), metadataTimeout: Duration = .seconds(10)) {
+                readTimeout: Duration = .seconds(30), metadataTimeout: Duration = .seconds(10),
+                sidecarListingLimit: Int = defaultSidecarListingLimit) {
         self.allowDelete = allowDelete
         self.listTTL = listTTL
         self.uid = uid
@@ -33,6 +40,7 @@ public struct MaviFSOptions: Sendable {
         self.calendar = calendar
         self.readTimeout = readTimeout
         self.metadataTimeout = metadataTimeout
+        self.sidecarListingLimit = sidecarListingLimit
     }
 
     /// A file is writable (0644) only when it can be deleted, so that `rm` does not ask

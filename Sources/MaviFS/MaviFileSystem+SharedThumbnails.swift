@@ -159,7 +159,7 @@ struct SharedThumbnailIndex: Sendable {
     init(_ folder: Folder) {
         positions.reserveCapacity(folder.itemPositions.count)
         for position in folder.itemPositions where !folder.isRemoved(position) {
-            guard folder[position].role == .video, let digest = Digest(hex: Substring(FileURI.md5(folder.name(at: position)))) else { continue }
+            guard folder.isVideo(at: position), let digest = Digest(hex: Substring(FileURI.md5(folder.name(at: position)))) else { continue }
             positions[digest] = Int32(position)
         }
     }

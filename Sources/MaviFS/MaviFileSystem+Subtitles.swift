@@ -18,6 +18,10 @@ import MaviLibrary
 /// its `.srt` (its open fails with ENOENT), captions show once they are known to exist (asked for
 /// right after the speech, or when `NAME.captions.srt` is looked up by name). What is learned of
 /// one video so costs no folder anything: none is made again.
+///
+/// A folder of more videos than `sidecarListingLimit` (`all/` of a very large library) lists
+/// none of its sidecars, which would double what every `ls -l` and file manager goes through
+/// there; they still open by name, and smaller folders (`by-date/`, tags) list them.
 extension MaviFileSystem {
     /// `folder` with the sidecars of the processed videos at `positions` added after its items.
     /// Two passes over the names, keeping none: a folder of a million videos is made without a
@@ -52,6 +56,7 @@ extension MaviFileSystem {
         }
         var folder = folder
         folder.subtitles = entries
+        folder.sidecarsListed = folder.itemPositions.count <= options.sidecarListingLimit
         return folder
     }
 

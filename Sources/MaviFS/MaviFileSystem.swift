@@ -159,7 +159,7 @@ public final class MaviFileSystem: FileSystemOperations, Sendable {
             index = 2
         }
         sidecarFacts.withLock { sidecars in
-            while index - 2 < folder.count {
+            while index - 2 < folder.listedCount {
                 let position = index - 2
                 // A sidecar shows as what is known of it now, and is not made unless shown.
                 let sidecar = folder.sidecar(at: position)

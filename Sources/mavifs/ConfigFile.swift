@@ -20,7 +20,7 @@ struct ConfigFile: Sendable {
     /// The keys the file may hold, and what each takes (for the error naming an unknown one).
     static let keys: [String: String] = [
         "endpoint": "a URL", "namespace": "a name", "api_key_file": "a path", "auth_scheme": "\"raw\" or \"bearer\"",
-        "pacing": "true or false", "allow_delete": "true or false", "thumbnails": "true or false", "subtitles": "true or false", "list_ttl": "seconds", "options": "mount options such as \"ro,allow_other\"",
+        "pacing": "true or false", "allow_delete": "true or false", "thumbnails": "true or false", "subtitles": "true or false", "sidecar_listing_limit": "videos", "list_ttl": "seconds", "options": "mount options such as \"ro,allow_other\"",
         "cache_dir": "a path", "cache_max_size": "a size such as \"20G\"", "cache_block_size": "a size such as \"4M\"",
         "read_ahead": "a size such as \"128M\"", "range_requests": "a count",
         "metrics_addr": "HOST:PORT", "verbose": "true or false",

@@ -48,6 +48,11 @@ struct MountCommand: AsyncParsableCommand {
         """)
     var subtitles: Bool?
 
+    @Option(help: ArgumentHelp("""
+        A folder of more videos than this lists no subtitle sidecars (they still open by name): in all/ of a very large library they would double what ls -l and file managers go through. Default: 50000.
+        """, valueName: "videos"))
+    var sidecarListingLimit: Int?
+
     @Option(help: ArgumentHelp("Seconds a listing is trusted before it is fetched again. Default: 60.", valueName: "seconds"))
     var listTTL: Int?
 
@@ -128,6 +133,11 @@ struct MountCommand: AsyncParsableCommand {
         let subtitles = try report.pick(
             "subtitles", flag: subtitles, flagName: subtitles == false ? "--no-subtitles" : nil, config: values, read: values.bool,
             default: true)
+        let sidecarListingLimit = try report.pick(
+            "sidecar_listing_limit", flag: sidecarListingLimit, config: values, read: values.int, default: MaviFSOptions.defaultSidecarListingLimit)
+        guard sidecarListingLimit >= 0 else {
+            throw SettingsError("sidecar_listing_limit (\(values.origin("sidecar_listing_limit") ?? "--sidecar-listing-limit")) must be zero or more videos")
+        }
         let listTTL = try report.pick("list_ttl", flag: listTTL, config: values, read: values.int, default: 60)
         guard listTTL >= 0 else { throw SettingsError("list_ttl (\(values.origin("list_ttl") ?? "--list-ttl")) must be zero or more seconds") }
         var cacheConfiguration = try cache.makeConfiguration(config: values, report: &report)
@@ -166,7 +176,8 @@ struct MountCommand: AsyncParsableCommand {
         cacheConfiguration.readTimeout = deadlines.read
         let verbose = try report.pick("verbose", flag: verbose ? true : nil, config: values, read: values.bool, default: false)
         return MountSettings(
-            client: clientConfiguration, cache: cacheConfiguration, allowDelete: allowDelete, thumbnails: thumbnails, subtitles: subtitles, listTTL: listTTL, options: parsedOptions,
+            client: clientConfiguration, cache: cacheConfiguration, allowDelete: allowDelete, thumbnails: thumbnails, subtitles: subtitles,
+            sidecarListingLimit: sidecarListingLimit, listTTL: listTTL, options: parsedOptions,
             metricsAddress: metricsAddress, deadlines: deadlines, verbose: verbose, report: report)
     }
 

@@ -16,6 +16,8 @@ struct MountSettings {
     var thumbnails: Bool
     /// Subtitle sidecars beside processed videos.
     var subtitles: Bool
+    /// Folders of more videos than this list no sidecars.
+    var sidecarListingLimit: Int
     var listTTL: Int
     var options: ParsedMountOptions
     var metricsAddress: MetricsAddress?
@@ -128,7 +130,8 @@ struct MountService {
             let fsOptions = MaviFSOptions(
                 allowDelete: settings.allowDelete, listTTL: .seconds(settings.listTTL), uid: options.uid ?? getuid(),
                 gid: options.gid ?? getgid(), umask: options.umask ?? 0o022,
-                readTimeout: settings.deadlines.read, metadataTimeout: settings.deadlines.metadata)
+                readTimeout: settings.deadlines.read, metadataTimeout: settings.deadlines.metadata,
+                sidecarListingLimit: settings.sidecarListingLimit)
             let covers = CoverStore(directory: CoverStore.directory(cache: settings.cache.directory, namespace: configuration.namespace),
                                     source: api, logger: logger("mavifs.covers"))
             // Searches are kept as long as listings are.

@@ -118,6 +118,7 @@ struct ConfigTests {
         ("endpoint = \"ftp://example.org\"\n", "must be an http or https URL"),
         ("options = \"noexec,loud\"\n", "unknown mount option 'loud'"),
         ("list_ttl = \n", "config.toml:1:"),
+        ("sidecar_listing_limit = -1\n", "config.toml) must be zero or more videos"),
     ])
     func mistakes(config: String, message: String) async throws {
         try await withHome(config: config) { home, mnt in

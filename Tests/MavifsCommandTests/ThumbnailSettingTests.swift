@@ -111,16 +111,26 @@ struct ThumbnailSettingTests {
         }
     }
 
-    @Test("sidecars beside each processed video by default; --no-subtitles and subtitles = false list the videos alone")
+    @Test("sidecars beside each processed video by default; --no-subtitles and subtitles = false list the videos alone; a folder of more videos than --sidecar-listing-limit (or sidecar_listing_limit) lists none, and they still open by name")
     func subtitlesSetting() async throws {
         try await withUploads { server in
-            for (arguments, config, shown) in [([], nil, true), (["--no-subtitles"], nil, false), ([], "subtitles = false\n", false)]
-                as [([String], String?, Bool)] {
+            // (arguments, settings file, sidecars listed, sidecars found by name)
+            for (arguments, config, listed, found) in [
+                ([], nil, true, true), (["--no-subtitles"], nil, false, false), ([], "subtitles = false\n", false, false),
+                (["--sidecar-listing-limit", "1"], nil, false, true), ([], "sidecar_listing_limit = 1\n", false, true),
+                (["--sidecar-listing-limit", "2"], nil, true, true),
+            ] as [([String], String?, Bool, Bool)] {
                 try await BinaryMount.with(server: server, arguments: arguments, config: config) { mount in
-                    let listed = try await mount.tool(["ls", mount.mountpoint + "/all"])
-                    let names = listed.stdout.split(separator: "\n").map(String.init)
-                    #expect(listed.succeeded && videoLines(listed.stdout).count == 2, "\(listed.stdout)\(listed.stderr)")
-                    #expect(names.filter { $0.hasSuffix(".srt") }.count == (shown ? 2 : 0), "\(arguments) \(config ?? ""): \(names)")
+                    let listing = try await mount.tool(["ls", mount.mountpoint + "/all"])
+                    let names = listing.stdout.split(separator: "\n").map(String.init)
+                    let videos = videoLines(listing.stdout)
+                    #expect(listing.succeeded && videos.count == 2, "\(listing.stdout)\(listing.stderr)")
+                    #expect(names.filter { $0.hasSuffix(".srt") }.count == (listed ? 2 : 0), "\(arguments) \(config ?? ""): \(names)")
+                    for video in videos {
+                        let sidecar = mount.mountpoint + "/all/" + video.replacingOccurrences(of: ".mp4", with: ".srt")
+                        let looked = try await mount.tool(["stat", "-c", "%s", sidecar])
+                        #expect(looked.succeeded == found, "\(arguments) \(config ?? ""): \(sidecar): \(looked.stderr)")
+                    }
                 }
             }
         }

@@ -52,6 +52,7 @@ struct SearchMount: Sendable {
 
     static func with(
         metadataTimeout: Duration = .seconds(10), allowDelete: Bool = false, more: [(name: String, file: String)] = [],
+        sidecarListingLimit: Int = MaviFSOptions.defaultSidecarListingLimit,
         _ body: @Sendable (SearchMount) async throws -> Void
     ) async throws {
         let files = [
@@ -90,7 +91,8 @@ struct SearchMount: Sendable {
             logger.logLevel = ProcessInfo.processInfo.environment["MAVIFS_TEST_LOG"] == nil ? .warning : .debug
             let reader = try VideoReader(client: client, namespace: APILimits.defaultNamespace,
                                          configuration: CacheConfiguration(directory: work.appending("cache"), blockSize: 256 * 1024), logger: logger)
-            let options = MaviFSOptions(allowDelete: allowDelete, listTTL: .seconds(60), metadataTimeout: metadataTimeout)
+            let options = MaviFSOptions(
+                allowDelete: allowDelete, listTTL: .seconds(60), metadataTimeout: metadataTimeout, sidecarListingLimit: sidecarListingLimit)
             let clock = ManualClock()
             let catalog = VideoCatalog(source: client, ttl: options.listTTL, logger: logger)
             let search = SearchCatalog(source: client, ttl: options.listTTL, clock: TimeSource(clock), logger: logger)
