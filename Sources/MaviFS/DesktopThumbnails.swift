@@ -9,7 +9,8 @@ import Thumbnails
 /// so that a file manager opening a folder finds them ready and reads no video to make its own.
 ///
 /// A folder listed queues its videos; a few workers in the background fetch each cover (once: the
-/// cover store keeps it) and write the thumbnails. Listing never waits for them. A thumbnail is
+/// cover store keeps it) and write the thumbnails, encoded on a thread of low priority. Listing
+/// never waits for them. A thumbnail is
 /// per path (the standard keys it by URI), so a video shown in three views gets three.
 final class DesktopThumbnails: Sendable {
     /// One file of the mount to make thumbnails for.
@@ -34,6 +35,8 @@ final class DesktopThumbnails: Sendable {
     private let covers: CoverStore
     private let logger: Logger
     private let state = Mutex(State())
+    /// Where covers are decoded and thumbnails encoded: never on the pool readers' bytes go through.
+    private let encoder = LowPriorityThread(name: "mavifs-thumbnails")
 
     private struct State {
         var queue: [Job] = []
@@ -132,7 +135,7 @@ final class DesktopThumbnails: Sendable {
             }
             let cover = try await covers.coverFile(for: job.video)
             guard !state.withLock({ $0.gone.contains(job.path) }) else { return false }
-            try cache.write(from: cover, facts: facts)
+            try await encoder.run { [cache] in try cache.write(from: cover, facts: facts) }
             // Removed while it was being written: take it away again.
             if state.withLock({ $0.gone.remove(job.path) != nil }) {
                 cache.remove(uri: facts.uri)

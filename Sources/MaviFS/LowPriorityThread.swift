@@ -1,0 +1,64 @@
+import Foundation
+import Glibc
+import Synchronization
+
+/// A thread of its own, at the lowest nice level (19), for CPU-heavy work nobody waits on:
+/// decoding covers and encoding desktop thumbnails. Run on Swift's global pool, that work would
+/// hold one of its few threads (one per core) for tens of milliseconds at a time, and the tasks
+/// that bring a reader's bytes in run on that pool too; here it takes the CPU only when the
+/// mount's other threads leave it, and never starves (nice 19 still runs on a busy machine).
+final class LowPriorityThread: Sendable {
+    /// The jobs, shared by the handle and the thread (which must not keep the handle alive).
+    private final class Queue: Sendable {
+        struct State {
+            var jobs: [@Sendable () -> Void] = []
+            var stopped = false
+        }
+
+        let state = Mutex(State())
+        let wake = DispatchSemaphore(value: 0)
+
+        /// The next job, or nil once stopped with none left.
+        func next() -> (@Sendable () -> Void)? {
+            while true {
+                wake.wait()
+                let next = state.withLock { s -> (@Sendable () -> Void)?? in
+                    if !s.jobs.isEmpty { return s.jobs.removeFirst() }
+                    return s.stopped ? .some(nil) : nil
+                }
+                if let next { return next }
+            }
+        }
+    }
+
+    private let queue = Queue()
+
+    init(name: String) {
+        let thread = Thread { [queue] in
+            // Linux keeps a nice level per thread, and "0" names the calling one: this one alone is lowered.
+            _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, 19)
+            while let job = queue.next() { job() }
+        }
+        thread.name = name
+        thread.start()
+    }
+
+    deinit {
+        queue.state.withLock { $0.stopped = true }
+        queue.wake.signal()
+    }
+
+    /// Runs `body` on the thread, after the work queued before it, and returns what it returns.
+    func run<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            queue.state.withLock { $0.jobs.append { continuation.resume(with: Result { try body() }) } }
+            queue.wake.signal()
+        }
+    }
+
+    /// The nice level of the calling thread (0 for most; 19 inside ``run(_:)``).
+    static func currentNiceLevel() -> Int32 {
+        errno = 0
+        return getpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0)
+    }
+}
