@@ -36,7 +36,7 @@ final class DesktopThumbnails: Sendable {
     private let logger: Logger
     private let state = Mutex(State())
     /// Where covers are decoded and thumbnails encoded: never on the pool readers' bytes go through.
-    private let encoder = LowPriorityThread(name: "mavifs-thumbnails")
+    private let encoder = LowPriorityThread(name: "mavifs-thumbs")
 
     private struct State {
         var queue: [Job] = []

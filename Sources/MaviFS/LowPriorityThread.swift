@@ -33,9 +33,12 @@ final class LowPriorityThread: Sendable {
 
     private let queue = Queue()
 
+    /// `name` shows in `top -H` and `ps -L`: at most 15 bytes, as Linux keeps them.
     init(name: String) {
         let thread = Thread { [queue] in
-            // Linux keeps a nice level per thread, and "0" names the calling one: this one alone is lowered.
+            // Linux keeps a nice level per thread, and "0" names the calling one: this one alone is
+            // lowered. Raising a nice level needs no privilege, so this does not fail; if it did,
+            // the work would only run at the mount's own priority.
             _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, 19)
             while let job = queue.next() { job() }
         }
@@ -56,9 +59,11 @@ final class LowPriorityThread: Sendable {
         }
     }
 
-    /// The nice level of the calling thread (0 for most; 19 inside ``run(_:)``).
-    static func currentNiceLevel() -> Int32 {
+    /// The nice level of the calling thread (0 for most; 19 inside ``run(_:)``), nil if it
+    /// cannot be read (-1 is a level too, so errno tells a failure apart).
+    static func currentNiceLevel() -> Int32? {
         errno = 0
-        return getpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0)
+        let level = getpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0)
+        return level == -1 && errno != 0 ? nil : level
     }
 }

@@ -56,7 +56,9 @@ extension MaviFileSystem {
         }
         var folder = folder
         folder.subtitles = entries
-        folder.sidecarsListed = folder.itemPositions.count <= options.sidecarListingLimit
+        // Videos only: a search folder's playlist is no video.
+        let videos = folder.itemPositions.lazy.filter { folder.isVideo(at: $0) }.count
+        folder.sidecarsListed = videos <= options.sidecarListingLimit
         return folder
     }
 

@@ -84,6 +84,7 @@ struct MountCommand: AsyncParsableCommand {
 
     func validate() throws {
         if let listTTL, listTTL < 0 { throw ValidationError("--list-ttl must be zero or more seconds") }
+        if let sidecarListingLimit, sidecarListingLimit < 0 { throw ValidationError("--sidecar-listing-limit must be zero or more videos") }
         _ = try ParsedMountOptions(mountOptions)
     }
 

@@ -136,4 +136,17 @@ struct ConfigTests {
             }
         }
     }
+
+    @Test("a negative --sidecar-listing-limit is named as the flag, even where the file sets a good one")
+    func negativeListingLimitFlag() async throws {
+        try await withHome(config: "sidecar_listing_limit = 10\n") { home, mnt in
+            let result = try await run(
+                [try MavifsBinary.path(), "mount", mnt, "--endpoint", "http://127.0.0.1:9", "--sidecar-listing-limit=-5", "--dry-run"],
+                timeout: 60, environment: BinaryMount.environment(home: home, key: "sk-mavi-unused"))
+            #expect(result.status != 0)
+            #expect(result.stderr.contains("--sidecar-listing-limit must be zero or more videos"), "\(result.stderr)")
+            #expect(!result.stderr.contains("config.toml"), "the file is not to blame: \(result.stderr)")
+            #expect(!isMounted(mnt))
+        }
+    }
 }
