@@ -130,6 +130,15 @@ struct Folder: Sendable {
         }
     }
 
+    /// How many of the items are videos: all of them in a folder of videos, not a search
+    /// folder's playlist.
+    var videoCount: Int {
+        switch entries {
+        case .items(let items, _): items.lazy.filter { $0.role == .video }.count
+        case .videos(_, let inodes, _, _): inodes.count
+        }
+    }
+
     /// Whether the item at `position` is a video, without making the item.
     func isVideo(at position: Int) -> Bool {
         switch entries {

@@ -8,26 +8,16 @@ import Synchronization
 /// that bring a reader's bytes in run on that pool too; here it takes the CPU only when the
 /// mount's other threads leave it, and never starves (nice 19 still runs on a busy machine).
 final class LowPriorityThread: Sendable {
-    /// The jobs, shared by the handle and the thread (which must not keep the handle alive).
+    /// The jobs, shared by the handle and the thread (which must not keep the handle alive). Each
+    /// job queued signals once, and so does the handle's end: a wake that finds no job is the end.
     private final class Queue: Sendable {
-        struct State {
-            var jobs: [@Sendable () -> Void] = []
-            var stopped = false
-        }
-
-        let state = Mutex(State())
+        let jobs = Mutex<[@Sendable () -> Void]>([])
         let wake = DispatchSemaphore(value: 0)
 
-        /// The next job, or nil once stopped with none left.
+        /// The next job, or nil once the handle is gone and every job before that has run.
         func next() -> (@Sendable () -> Void)? {
-            while true {
-                wake.wait()
-                let next = state.withLock { s -> (@Sendable () -> Void)?? in
-                    if !s.jobs.isEmpty { return s.jobs.removeFirst() }
-                    return s.stopped ? .some(nil) : nil
-                }
-                if let next { return next }
-            }
+            wake.wait()
+            return jobs.withLock { $0.isEmpty ? nil : $0.removeFirst() }
         }
     }
 
@@ -47,14 +37,13 @@ final class LowPriorityThread: Sendable {
     }
 
     deinit {
-        queue.state.withLock { $0.stopped = true }
         queue.wake.signal()
     }
 
     /// Runs `body` on the thread, after the work queued before it, and returns what it returns.
     func run<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
         try await withCheckedThrowingContinuation { continuation in
-            queue.state.withLock { $0.jobs.append { continuation.resume(with: Result { try body() }) } }
+            queue.jobs.withLock { $0.append { continuation.resume(with: Result { try body() }) } }
             queue.wake.signal()
         }
     }

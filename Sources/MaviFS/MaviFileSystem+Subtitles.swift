@@ -56,9 +56,7 @@ extension MaviFileSystem {
         }
         var folder = folder
         folder.subtitles = entries
-        // Videos only: a search folder's playlist is no video.
-        let videos = folder.itemPositions.lazy.filter { folder.isVideo(at: $0) }.count
-        folder.sidecarsListed = videos <= options.sidecarListingLimit
+        folder.sidecarsListed = folder.videoCount <= options.sidecarListingLimit
         return folder
     }
 
